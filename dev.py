@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Set-up and run from a clean clone with nothing but Python 3.11.
+
+    python3 dev.py run     create .venv, install chipex, run the main job on bundled data
+    python3 dev.py test    create .venv, install chipex with test tools, run lint and tests
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _sh(*args: str) -> None:
+    print("+", " ".join(args), flush=True)
+    subprocess.run(args, cwd=ROOT, check=True)
+
+
+def _setup(extras: str) -> None:
+    if not (BIN / "python").exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed-{extras or 'base'}"
+    pyproject = ROOT / "pyproject.toml"
+    if not stamp.exists() or stamp.stat().st_mtime < pyproject.stat().st_mtime:
+        target = f".[{extras}]" if extras else "."
+        _sh(str(BIN / "python"), "-m", "pip", "install", "-q", "-e", target)
+        stamp.touch()
+
+
+def main() -> int:
+    cmd = sys.argv[1] if len(sys.argv) > 1 else "run"
+    if cmd == "run":
+        _setup("")
+        _sh(str(BIN / "chipex"), "demo")
+    elif cmd == "test":
+        _setup(os.environ.get("CHIPEX_EXTRAS", "dev"))
+        _sh(str(BIN / "ruff"), "check", "src", "tests", "benchmarks")
+        _sh(str(BIN / "python"), "-m", "pytest", *sys.argv[2:])
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode)

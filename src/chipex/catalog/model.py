@@ -1,0 +1,122 @@
+"""The chip catalog's record schema.
+
+Every figure carries its own source and confidence (handbook principle 7): a value without a source
+is rejected at load time, and an unknown figure is simply absent (or `value: null` with a note),
+never a guess presented as fact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Confidence = Literal["published", "secondary", "estimate"]
+
+# Bit length of the multiply inputs per precision (BIS Technical Note 1.c to 3A090:
+# "the largest bit-length of the inputs to the multiply operation"). TF32 operands are held in
+# 32-bit registers; we count 32 (for every Nvidia part TF32 runs at half the FP16 rate, so the
+# reading never sets the TPP).
+BIT_LENGTH: dict[str, int] = {
+    "fp64": 64,
+    "fp32": 32,
+    "tf32": 32,
+    "fp16": 16,
+    "bf16": 16,
+    "fp8": 8,
+    "int8": 8,
+    "fp6": 6,
+    "fp4": 4,
+    "int4": 4,
+}
+Precision = Literal["fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8", "fp6", "fp4", "int4"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Figure(_Strict):
+    """One number with where it came from."""
+
+    value: Decimal | None = Field(description="the figure; null when the vendor does not publish it")
+    source: str = Field(min_length=3, description="citation: a key of the chip's `sources` or text")
+    confidence: Confidence
+    note: str | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _exact(cls, v: object) -> object:
+        # YAML floats are binary; go through their shortest repr so 1978.9 stays 1978.9 exactly.
+        if isinstance(v, float):
+            return Decimal(repr(v))
+        return v
+
+    @model_validator(mode="after")
+    def _non_negative(self) -> Figure:
+        if self.value is not None and self.value < 0:
+            raise ValueError("a figure cannot be negative")
+        if self.value is None and not self.note:
+            raise ValueError("an unknown figure (value: null) needs a note saying why")
+        return self
+
+
+class DateFigure(_Strict):
+    value: dt.date
+    source: str = Field(min_length=3)
+    confidence: Confidence
+    note: str | None = None
+
+
+class BoolFigure(_Strict):
+    value: bool | None
+    source: str = Field(min_length=3)
+    confidence: Confidence
+    note: str | None = None
+
+
+class Contains(_Strict):
+    """A system (server, board, superchip) classifies through the chips it contains (4A090)."""
+
+    chip: str = Field(description="catalog id of the contained accelerator")
+    count: int = Field(gt=0)
+
+
+class Chip(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    vendor: str
+    family: str = Field(description="product family; a bare family name resolves to the default variant")
+    default_variant: bool = False
+    aliases: list[str] = []
+    kind: Literal["chip", "system", "memory"] = "chip"
+    contains: list[Contains] = []
+    form_factor: str | None = None
+    sibling: str | None = Field(None, description="uncontrolled/controlled sibling id, e.g. H800 -> H100")
+    released: DateFigure | None = None
+    datacenter: BoolFigure = Field(description="designed or marketed for use in datacenters (Note 2 to 3A090)")
+    # Dense (non-sparse) throughput, TFLOPS or TOPS, per precision (Technical Note 3 to 3A090).
+    dense_tops: dict[Precision, Figure] = {}
+    die_area_mm2: Figure | None = Field(
+        None, description="applicable die area: logic dies on non-planar nodes (Technical Note 4)"
+    )
+    interconnect_gbps: Figure | None = Field(
+        None, description="aggregate bidirectional chip-to-chip rate, GB/s; the note says if PCIe counted"
+    )
+    memory_bandwidth_gbps: Figure | None = None
+    memory_gb: Figure | None = None
+    memory_type: str | None = None
+    memory_package_area_mm2: Figure | None = Field(None, description="HBM stacks: for 3A090.c density")
+    tdp_w: Figure | None = None
+    tpp_published: Figure | None = Field(None, description="a TPP stated by a source, to cross-check")
+    pd_published: Figure | None = None
+    note: str | None = None
+    sources: dict[str, str] = Field(default_factory=dict, description="source key -> full citation")
+
+    @model_validator(mode="after")
+    def _system_has_contents(self) -> Chip:
+        if self.kind == "system" and not self.contains:
+            raise ValueError("a system must list the chips it contains")
+        return self

@@ -1,0 +1,1 @@
+"""Pure logic: metrics (Technical Notes to 3A090) and classification against the dated rulebook."""

@@ -1,0 +1,36 @@
+"""Reading YAML data files and validating them, with errors that name file, record and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from chipex.errors import ChipexError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ChipexError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}" if mark else None
+        raise ChipexError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path), record=line) from None
+
+
+def validate(model: type[M], data: Any, *, file: Path | str, record: str | int | None = None) -> M:
+    """Build `model` from `data`, turning the first validation problem into a one-line ChipexError."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or None
+        raise ChipexError(err["msg"], file=str(file), record=record, field=field) from None

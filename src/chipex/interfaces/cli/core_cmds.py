@@ -1,0 +1,227 @@
+"""Commands on the catalog and the rulebook: classify, history, chips, rules, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from chipex.catalog import Catalog, load_catalog, read_chip_file
+from chipex.catalog.model import Chip
+from chipex.core.classify import Classification, classify, history
+from chipex.errors import ChipexError
+from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json
+from chipex.rules import default_rulebook
+
+CatalogOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--catalog", help="extra catalog file(s) in the catalog schema; override by id"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+DatacenterOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--datacenter/--not-datacenter",
+        help="override 'designed or marketed for use in datacenters' (Note 2 to 3A090)",
+        show_default=False,
+    ),
+]
+
+
+def _catalog(extra: list[Path] | None) -> Catalog:
+    return load_catalog(extra or [])
+
+
+def _adhoc_chip(
+    name: str,
+    tops: dict[str, float | None],
+    die_area: float | None,
+    interconnect: float | None,
+    memory_bandwidth: float | None,
+    datacenter: bool | None,
+) -> Chip:
+    """A chip described on the command line: every figure is marked as the user's own."""
+
+    def fig(v: float | None) -> dict | None:
+        return None if v is None else {"value": str(v), "source": "user input", "confidence": "published"}
+
+    return Chip.model_validate(
+        {
+            "id": "user-spec",
+            "name": name,
+            "vendor": "user",
+            "family": name,
+            "datacenter": {"value": datacenter, "source": "user input", "confidence": "published"},
+            "dense_tops": {p: fig(v) for p, v in tops.items() if v is not None},
+            "die_area_mm2": fig(die_area),
+            "interconnect_gbps": fig(interconnect),
+            "memory_bandwidth_gbps": fig(memory_bandwidth),
+        }
+    )
+
+
+def _resolve(chip: str | None, spec: Path | None, catalog: Catalog, adhoc: Chip | None) -> Chip:
+    if spec is not None:
+        chips = read_chip_file(spec)
+        if len(chips) != 1:
+            raise ChipexError(f"a spec file must hold exactly one chip, found {len(chips)}", file=str(spec))
+        return chips[0]
+    if adhoc is not None:
+        return adhoc
+    if not chip:
+        raise ChipexError("name a chip, or give --spec FILE, or its figures (--fp16, --die-area, ...)")
+    return catalog.get(chip)
+
+
+def _print_classification(c: Classification) -> None:
+    eccn = c.eccn or "not 3A090/4A090 (no advanced-computing paragraph applies)"
+    console.print(f"[bold]{c.chip}[/bold] as of {c.as_of}: [bold]{eccn}[/bold]")
+    ver = f"{c.rule_version} ({c.rule_version_name})" if c.rule_version else "none in force yet"
+    console.print(f"rule version: {ver}; ECCN text: {c.eccn_text or '-'}")
+    if c.tpp is not None:
+        pd = f"{c.performance_density:,.2f}" if c.performance_density is not None else "unknown"
+        console.print(f"TPP {c.tpp:,.1f} (set by {c.tpp_precision}); performance density {pd}")
+    t = Table("rule", "met", "detail", "citation", show_lines=False)
+    for r in c.reasons:
+        met = {True: "[green]yes[/green]", False: "no", None: "[yellow]unknown[/yellow]"}[r.met]
+        t.add_row(r.rule, met, r.detail, r.citation)
+    console.print(t)
+    for w in c.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+    console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+@app.command("classify")
+def classify_cmd(
+    chip: Annotated[str | None, typer.Argument(help="catalog chip name, e.g. 'H800' or 'NVIDIA H100 SXM5'")] = None,
+    as_of: Annotated[str, typer.Option("--as-of", help="date YYYY-MM-DD (default today)")] = "today",
+    spec: Annotated[Path | None, typer.Option("--spec", help="a chip not in the catalog: one record")] = None,
+    catalog: CatalogOpt = None,
+    datacenter: DatacenterOpt = None,
+    fp16: Annotated[float | None, typer.Option(help="dense FP16/BF16 TFLOPS")] = None,
+    fp8: Annotated[float | None, typer.Option(help="dense FP8 TFLOPS")] = None,
+    int8: Annotated[float | None, typer.Option(help="dense INT8 TOPS")] = None,
+    fp4: Annotated[float | None, typer.Option(help="dense FP4 TFLOPS")] = None,
+    die_area: Annotated[float | None, typer.Option(help="applicable die area, mm2")] = None,
+    interconnect: Annotated[float | None, typer.Option(help="bidirectional chip-to-chip GB/s")] = None,
+    memory_bandwidth: Annotated[float | None, typer.Option(help="memory bandwidth GB/s")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The ECCN paragraph of a chip or system on a date, with every threshold compared and cited."""
+    tops = {"fp16": fp16, "fp8": fp8, "int8": int8, "fp4": fp4}
+    adhoc = None
+    if any(v is not None for v in tops.values()):
+        adhoc = _adhoc_chip(chip or "user chip", tops, die_area, interconnect, memory_bandwidth, datacenter)
+    cat = _catalog(catalog)
+    record = _resolve(None if adhoc else chip, spec, cat, adhoc)
+    result = classify(record, as_of, catalog=cat, datacenter=datacenter)
+    if json_out:
+        emit_json(result.to_dict())
+    else:
+        _print_classification(result)
+
+
+@app.command("history")
+def history_cmd(
+    chip: Annotated[str | None, typer.Argument(help="catalog chip name")] = None,
+    spec: Annotated[Path | None, typer.Option("--spec", help="a chip not in the catalog: one record")] = None,
+    catalog: CatalogOpt = None,
+    datacenter: DatacenterOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """A chip's status under every rule version, in date order, marking where it changed."""
+    cat = _catalog(catalog)
+    record = _resolve(chip, spec, cat, None)
+    rows = history(record, catalog=cat, datacenter=datacenter)
+    if json_out:
+        emit_json([r.to_dict() for r in rows])
+        return
+    t = Table("from", "rule version", "ECCN", "letters", "changed", title=f"{record.name}: status over time")
+    prev = object()
+    for r in rows:
+        state = (r.eccn, tuple(x.id for x in r.other_requirements))
+        letters = ", ".join(x.id for x in r.other_requirements) or "-"
+        t.add_row(r.as_of, r.rule_version_name or "-", r.eccn or "-", letters, "*" if state != prev else "")
+        prev = state
+    console.print(t)
+    console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+@app.command("chips")
+def chips_cmd(catalog: CatalogOpt = None, json_out: JsonOpt = False) -> None:
+    """List the catalog with TPP and performance density computed from its own figures."""
+    from chipex.core.classify import measure
+    from chipex.core.metrics import as_float
+
+    cat = _catalog(catalog)
+    rows = []
+    for c in cat:
+        m = measure(c) if c.kind != "system" else None
+        rows.append(
+            {
+                "id": c.id,
+                "name": c.name,
+                "vendor": c.vendor,
+                "kind": c.kind,
+                "datacenter": c.datacenter.value,
+                "tpp": as_float(m.tpp, 1) if m else None,
+                "performance_density": as_float(m.performance_density, 2) if m else None,
+                "released": c.released.value.isoformat() if c.released else None,
+                "file": cat.origin.get(c.id),
+            }
+        )
+    if json_out:
+        emit_json(rows)
+        return
+    t = Table("id", "name", "vendor", "TPP", "PD", "datacenter", "released")
+    for r in rows:
+        t.add_row(
+            r["id"], r["name"], r["vendor"], f"{r['tpp']:,.0f}" if r["tpp"] else "-",
+            f"{r['performance_density']:.2f}" if r["performance_density"] else "-",
+            str(r["datacenter"]), r["released"] or "-",
+        )
+    console.print(t)
+
+
+@app.command("rules")
+def rules_cmd(json_out: JsonOpt = False) -> None:
+    """The rule versions chipex knows, with dates, citations and confidence."""
+    versions = default_rulebook().versions
+    if json_out:
+        emit_json([v.model_dump(mode="json") for v in versions])
+        return
+    t = Table("id", "effective", "name", "citation", "confidence")
+    for v in versions:
+        t.add_row(v.id, v.effective.isoformat(), v.name, v.citation, v.confidence)
+    console.print(t)
+
+
+DEMO_CHIPS = ["A100", "A800", "H100", "H800", "H20", "H200", "L40S", "L4", "L20", "RTX 4090", "RTX 4090D", "B200"]
+
+
+@app.command("demo")
+def demo_cmd() -> None:
+    """The main job on bundled data: the best-known chips classified across the rule history."""
+    cat = load_catalog()
+    rb = default_rulebook()
+    dates = [v for v in rb.versions if v.id in {"2022-10-07", "2023-11-17", "2024-12-02", "2025-04-09-is-informed"}]
+    t = Table("chip", "TPP", "PD", *[f"{v.effective}\n{v.name[:28]}" for v in dates], title="ECCN by rule version")
+    for name in DEMO_CHIPS:
+        chip = cat.find(name)
+        if chip is None:
+            continue
+        cells = []
+        for v in dates:
+            c = classify(chip, v.effective, catalog=cat, rulebook=rb)
+            cell = c.eccn or "-"
+            if c.other_requirements:
+                cell += " +letter"
+            cells.append(cell)
+        c = classify(chip, dates[-1].effective, catalog=cat, rulebook=rb)
+        pd = f"{c.performance_density:.2f}" if c.performance_density is not None else "?"
+        t.add_row(chip.name, f"{c.tpp:,.0f}" if c.tpp else "?", pd, *cells)
+    console.print(t)
+    console.print("'+letter': a licence requirement by is-informed letter applies (see `chipex classify CHIP`).")
+    console.print(f"[dim]{DISCLAIMER}[/dim]")

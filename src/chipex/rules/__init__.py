@@ -1,0 +1,82 @@
+"""The rulebook: the dated legal texts chipex applies, loaded from the YAML files in this folder.
+
+Where a rule lives: `timeline.yaml` (every rule version with its Federal Register citation),
+`eccn/3A090.yaml` and `eccn/4A090.yaml` (the thresholds), `is_informed.yaml` (letters to companies).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from chipex.datafiles import read_yaml, validate
+from chipex.errors import ChipexError
+from chipex.rules.model import Eccn, Letter, Version
+
+RULES_DIR = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    versions: tuple[Version, ...]
+    eccns: dict[str, Eccn]
+    letters: tuple[Letter, ...]
+
+    def version_on(self, on: dt.date) -> Version | None:
+        """The latest rule version in force on a date (None before the first)."""
+        current = None
+        for v in self.versions:
+            if v.effective <= on:
+                current = v
+        return current
+
+    def version(self, key: str) -> Version:
+        """A version by id, name fragment or date (the version in force on that date)."""
+        for v in self.versions:
+            if key == v.id:
+                return v
+        try:
+            on = dt.date.fromisoformat(key)
+        except ValueError:
+            matches = [v for v in self.versions if key.lower() in v.name.lower()]
+            if len(matches) == 1:
+                return matches[0]
+            raise ChipexError(
+                f"unknown rule version '{key}' (ids: {', '.join(v.id for v in self.versions)})"
+            ) from None
+        found = self.version_on(on)
+        if found is None:
+            raise ChipexError(f"no rule version in force on {key}; the first is {self.versions[0].id}")
+        return found
+
+
+def _load(path: Path, model, key: str):
+    data = read_yaml(path)
+    if not isinstance(data, dict) or key not in data:
+        raise ChipexError(f"expected a top-level '{key}' list", file=str(path))
+    return [validate(model, rec, file=path, record=i + 1) for i, rec in enumerate(data[key])]
+
+
+def load_rulebook(rules_dir: Path = RULES_DIR) -> Rulebook:
+    versions = _load(rules_dir / "timeline.yaml", Version, "versions")
+    if [v.effective for v in versions] != sorted(v.effective for v in versions):
+        raise ChipexError("versions must be in date order", file=str(rules_dir / "timeline.yaml"))
+    eccns = {}
+    for path in sorted((rules_dir / "eccn").glob("*.yaml")):
+        eccn = validate(Eccn, read_yaml(path), file=path)
+        eccns[eccn.eccn] = eccn
+    letters = _load(rules_dir / "is_informed.yaml", Letter, "letters")
+    known = {v.id for v in versions}
+    for i, letter in enumerate(letters):
+        if letter.version not in known:
+            raise ChipexError(
+                f"unknown version '{letter.version}'", file="is_informed.yaml", record=i + 1, field="version"
+            )
+    return Rulebook(tuple(versions), eccns, tuple(letters))
+
+
+@cache
+def default_rulebook() -> Rulebook:
+    return load_rulebook()

@@ -1,0 +1,186 @@
+"""Schema of the rule data (the YAML files beside this module).
+
+Each model mirrors a piece of regulation: a dated text of an ECCN, its paragraphs and notes, and
+the prongs ("TPP of 4800 or more") that make them up. Loading validates everything up front, so a
+malformed rule file fails before any answer is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+RuleConfidence = Literal["verified", "secondary", "from-memory"]
+Metric = Literal[
+    "tpp",
+    "performance_density",
+    "interconnect_gbps",
+    "memory_bandwidth_gbps",
+    "memory_bandwidth_density",
+    "datacenter",
+    "item",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _exact(v: object) -> object:
+    """YAML floats are binary; go through their shortest repr so 5.92 stays exactly 5.92."""
+    if isinstance(v, float):
+        return Decimal(repr(v))
+    return v
+
+
+class Prong(_Strict):
+    """One condition of a paragraph, with bounds exactly as the text words them."""
+
+    metric: Metric
+    at_least: Decimal | None = Field(None, description="'X or more': inclusive lower bound")
+    more_than: Decimal | None = Field(None, description="'greater than X': exclusive lower bound")
+    less_than: Decimal | None = Field(None, description="'less than X': exclusive upper bound")
+    at_most: Decimal | None = Field(None, description="'X or less': inclusive upper bound")
+    is_: bool | str | None = Field(None, alias="is")
+    text: str | None = None
+
+    @field_validator("at_least", "more_than", "less_than", "at_most", mode="before")
+    @classmethod
+    def _exact_bounds(cls, v: object) -> object:
+        return _exact(v)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Prong:
+        bounds = [self.at_least, self.more_than, self.less_than, self.at_most]
+        if self.is_ is None and all(b is None for b in bounds):
+            raise ValueError("a prong needs a bound (at_least/more_than/less_than/at_most) or 'is'")
+        if self.is_ is not None and any(b is not None for b in bounds):
+            raise ValueError("a prong has either 'is' or numeric bounds, not both")
+        if self.at_least is not None and self.more_than is not None:
+            raise ValueError("at_least and more_than both given")
+        if self.less_than is not None and self.at_most is not None:
+            raise ValueError("less_than and at_most both given")
+        return self
+
+    def bounds(self) -> dict[str, Fraction]:
+        """The numeric bounds as exact fractions, keyed by their wording."""
+        out = {}
+        for key in ("at_least", "more_than", "less_than", "at_most"):
+            v = getattr(self, key)
+            if v is not None:
+                out[key] = Fraction(v)
+        return out
+
+    def describe(self) -> str:
+        if self.text:
+            return self.text
+        if self.is_ is not None:
+            return f"{self.metric} is {self.is_}"
+        words = {"at_least": ">=", "more_than": ">", "less_than": "<", "at_most": "<="}
+        return " and ".join(f"{self.metric} {words[k]} {float(v):g}" for k, v in self.bounds().items())
+
+
+class Paragraph(_Strict):
+    id: str
+    text: str
+    all: list[Prong] = Field(min_length=1)
+
+
+class Note(_Strict):
+    """A Note that takes items out of paragraphs (e.g. Note 2 to 3A090, the non-datacenter note)."""
+
+    id: str
+    text: str
+    citation: str
+    confidence: RuleConfidence
+    removes: list[str] = Field(min_length=1, description="paragraph prefixes the note removes")
+    all: list[Prong] = Field(min_length=1)
+
+
+class Advisory(_Strict):
+    """Text shown with a classification that does not change the ECCN (e.g. foundry presumption)."""
+
+    id: str
+    text: str
+    citation: str
+    confidence: RuleConfidence
+    applies_to: str
+
+
+class EccnText(_Strict):
+    """The text of one ECCN as in force from `effective` until the next text."""
+
+    id: str
+    effective: dt.date
+    compliance: dt.date | None = None
+    citation: str
+    confidence: RuleConfidence
+    note: str | None = None
+    paragraphs: list[Paragraph] = []
+    notes: list[Note] = []
+    advisories: list[Advisory] = []
+    derive: dict[str, str] = Field(default_factory=dict, description="systems: chip paragraph -> ECCN")
+
+
+class Eccn(_Strict):
+    eccn: str
+    texts: list[EccnText] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _dated_in_order(self) -> Eccn:
+        dates = [t.effective for t in self.texts]
+        if dates != sorted(dates) or len(set(dates)) != len(dates):
+            raise ValueError("texts must be in strictly increasing order of 'effective'")
+        return self
+
+    def in_force(self, on: dt.date) -> EccnText | None:
+        """The text in force on a date, or None before the first one (no silent extrapolation back)."""
+        current = None
+        for text in self.texts:
+            if text.effective <= on:
+                current = text
+        return current
+
+
+class Criteria(_Strict):
+    note: str
+    outside_eccn: bool = Field(False, description="criteria reach only items no ECCN paragraph covers")
+    all: list[Prong] = []
+    any: list[Prong] = []
+
+
+class Letter(_Strict):
+    """An is-informed letter: a licence requirement addressed to one company."""
+
+    id: str
+    version: str
+    informed: str
+    effective: dt.date
+    until: dt.date | None = None
+    legal_basis: str
+    citation: str
+    confidence: RuleConfidence
+    destinations: list[str]
+    destinations_except: list[str] = []
+    headquartered_in: list[str] = []
+    chips: list[str] = []
+    criteria: Criteria | None = None
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.effective <= on and (self.until is None or on <= self.until)
+
+
+class Version(_Strict):
+    id: str
+    name: str
+    effective: dt.date
+    published: dt.date
+    compliance: dt.date | None = None
+    citation: str
+    confidence: RuleConfidence
+    enforcement: Literal["printed-not-enforced"] | None = None
+    summary: str

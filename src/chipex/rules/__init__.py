@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from chipex.datafiles import read_yaml, validate
 from chipex.errors import ChipexError
@@ -52,22 +53,33 @@ class Rulebook:
         return found
 
 
-def _load(path: Path, model, key: str):
-    data = read_yaml(path)
+def load_raw(rules_dir: Path = RULES_DIR) -> dict[str, Any]:
+    """Every rule file's parsed YAML, keyed by its path relative to the rules folder.
+
+    Reforms (what-if overlays) edit this raw form; `build_rulebook` then validates the result, so a
+    bad reform fails before anything is answered.
+    """
+    return {
+        path.relative_to(rules_dir).as_posix(): read_yaml(path) for path in sorted(rules_dir.rglob("*.yaml"))
+    }
+
+
+def _records(raw: dict[str, Any], name: str, model, key: str) -> list:
+    data = raw.get(name)
     if not isinstance(data, dict) or key not in data:
-        raise ChipexError(f"expected a top-level '{key}' list", file=str(path))
-    return [validate(model, rec, file=path, record=i + 1) for i, rec in enumerate(data[key])]
+        raise ChipexError(f"expected a top-level '{key}' list", file=name)
+    return [validate(model, rec, file=name, record=i + 1) for i, rec in enumerate(data[key])]
 
 
-def load_rulebook(rules_dir: Path = RULES_DIR) -> Rulebook:
-    versions = _load(rules_dir / "timeline.yaml", Version, "versions")
+def build_rulebook(raw: dict[str, Any]) -> Rulebook:
+    versions = _records(raw, "timeline.yaml", Version, "versions")
     if [v.effective for v in versions] != sorted(v.effective for v in versions):
-        raise ChipexError("versions must be in date order", file=str(rules_dir / "timeline.yaml"))
+        raise ChipexError("versions must be in date order", file="timeline.yaml")
     eccns = {}
-    for path in sorted((rules_dir / "eccn").glob("*.yaml")):
-        eccn = validate(Eccn, read_yaml(path), file=path)
+    for name in sorted(n for n in raw if n.startswith("eccn/")):
+        eccn = validate(Eccn, raw[name], file=name)
         eccns[eccn.eccn] = eccn
-    letters = _load(rules_dir / "is_informed.yaml", Letter, "letters")
+    letters = _records(raw, "is_informed.yaml", Letter, "letters")
     known = {v.id for v in versions}
     for i, letter in enumerate(letters):
         if letter.version not in known:
@@ -75,6 +87,10 @@ def load_rulebook(rules_dir: Path = RULES_DIR) -> Rulebook:
                 f"unknown version '{letter.version}'", file="is_informed.yaml", record=i + 1, field="version"
             )
     return Rulebook(tuple(versions), eccns, tuple(letters))
+
+
+def load_rulebook(rules_dir: Path = RULES_DIR) -> Rulebook:
+    return build_rulebook(load_raw(rules_dir))
 
 
 @cache

@@ -14,7 +14,8 @@ from typing import Any
 
 from chipex.datafiles import read_yaml, validate
 from chipex.errors import ChipexError
-from chipex.rules.model import Eccn, Letter, Version
+from chipex.rules.countries import Countries
+from chipex.rules.model import CountriesData, Eccn, Letter, Version
 
 RULES_DIR = Path(__file__).parent
 
@@ -24,6 +25,7 @@ class Rulebook:
     versions: tuple[Version, ...]
     eccns: dict[str, Eccn]
     letters: tuple[Letter, ...]
+    countries: Countries
 
     def version_on(self, on: dt.date) -> Version | None:
         """The latest rule version in force on a date (None before the first)."""
@@ -86,7 +88,8 @@ def build_rulebook(raw: dict[str, Any]) -> Rulebook:
             raise ChipexError(
                 f"unknown version '{letter.version}'", file="is_informed.yaml", record=i + 1, field="version"
             )
-    return Rulebook(tuple(versions), eccns, tuple(letters))
+    countries = Countries(validate(CountriesData, raw.get("countries.yaml"), file="countries.yaml"))
+    return Rulebook(tuple(versions), eccns, tuple(letters), countries)
 
 
 def load_rulebook(rules_dir: Path = RULES_DIR) -> Rulebook:

@@ -184,3 +184,50 @@ class Version(_Strict):
     confidence: RuleConfidence
     enforcement: Literal["printed-not-enforced"] | None = None
     summary: str
+
+
+class GroupChange(_Strict):
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    change: Literal["add", "remove"]
+    effective: dt.date
+    citation: str
+    confidence: RuleConfidence
+
+
+class CountryGroup(_Strict):
+    label: str
+    members: list[str]
+    changes: list[GroupChange] = []
+
+    @field_validator("members")
+    @classmethod
+    def _codes(cls, v: list[str]) -> list[str]:
+        bad = [c for c in v if not (isinstance(c, str) and len(c) == 2 and c.isupper())]
+        if bad:
+            raise ValueError(f"not ISO 3166 alpha-2 codes: {bad} (quote codes: YAML reads NO as false)")
+        return v
+
+
+class SameAs(_Strict):
+    country: str
+    citation: str
+    confidence: RuleConfidence
+
+
+class Tiers(_Strict):
+    effective: dt.date
+    compliance: dt.date
+    citation: str
+    confidence: RuleConfidence
+    enforcement: Literal["printed-not-enforced"] | None = None
+    tier1: list[str]
+    tier3_groups: list[str]
+    tier3: list[str]
+
+
+class CountriesData(_Strict):
+    snapshot: dt.date
+    snapshot_citation: str
+    same_as: dict[str, SameAs] = {}
+    groups: dict[str, CountryGroup]
+    tiers: Tiers

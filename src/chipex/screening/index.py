@@ -1,0 +1,214 @@
+"""Stage one: a cheap candidate index over every listed name and alias.
+
+Three keys find candidates: exact core tokens (weighted by inverse document frequency, so "Huawei"
+counts and "Company" barely does), near tokens (single-character deletions, SymSpell-style, and
+metaphone keys, for typos and transliteration variants) and Han character bigrams. The index is built
+once per snapshot and cached (marshal) in CHIPEX_HOME, keyed by the snapshot's content hash.
+"""
+
+from __future__ import annotations
+
+import marshal
+import math
+from collections import defaultdict
+from dataclasses import dataclass, fields
+from datetime import date
+from pathlib import Path
+
+import jellyfish
+from rapidfuzz import fuzz
+
+from chipex.screening.lists import Entry, Snapshot, file_hash, read_snapshot
+from chipex.screening.match import PHONETIC_SIM
+from chipex.screening.normalize import Name, normaliser, split_aliases
+
+INDEX_VERSION = 4  # bump when the index layout or the normalisation changes
+NEAR_MIN_LEN = 4  # tokens shorter than this match exactly only
+NEAR_MIN_SIM = 0.8  # rapidfuzz ratio / 100 for two tokens to count as the same word misspelt
+MAX_POSTINGS = 2500  # a token on more names than this only re-ranks, it never introduces candidates
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A query token resolved against the vocabulary: the list token it stands for and how well."""
+
+    query: str
+    token: str
+    sim: float
+    how: str  # exact | near | phonetic
+
+
+def bigrams(han: str) -> set[str]:
+    return {han[i : i + 2] for i in range(len(han) - 1)} or ({han} if han else set())
+
+
+def deletes(token: str) -> set[str]:
+    return {token[:i] + token[i + 1 :] for i in range(len(token))}
+
+
+_ENTRY_FIELDS = tuple(f.name for f in fields(Entry))
+_NAME_FIELDS = tuple(f.name for f in fields(Name))
+
+
+class Index:
+    """Names of a snapshot (primary names, aliases and Han names) with their lookup tables.
+
+    Holds plain data only (str, int, float, tuple, dict), so the cache loads with `marshal` fast.
+    """
+
+    def __init__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.entries = tuple(Entry(*row) for row in self.entry_rows)
+        self.generic = frozenset(self.generic)
+
+    def state(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("entries", "generic")} | {
+            "generic": tuple(self.generic)
+        }
+
+    @classmethod
+    def build(cls, snapshot: Snapshot) -> Index:
+        norm = normaliser()
+        names: list[Name] = []
+        name_entry: list[int] = []
+        name_is_alias: list[bool] = []
+        seen: set[tuple[int, str]] = set()
+        for ei, e in enumerate(snapshot.entries):
+            main, *embedded = split_aliases(e.name)
+            for k, raw in enumerate([main, *embedded, *e.alt_names, *e.han_names]):
+                n = norm.name(raw)
+                key = (ei, " ".join(n.tokens) + "|" + n.han)
+                if n.empty or key in seen:
+                    continue
+                seen.add(key)
+                names.append(n)
+                name_entry.append(ei)
+                name_is_alias.append(k > 0)
+        postings: dict[str, set[int]] = defaultdict(set)
+        grams: dict[str, set[int]] = defaultdict(set)
+        for nid, n in enumerate(names):
+            for t in n.tokens:
+                postings[t].add(nid)
+            for g in bigrams(n.han):
+                grams[g].add(nid)
+        total = len(names)
+        idf = {t: math.log(total / len(ids)) + 0.1 for t, ids in postings.items()}
+        near: dict[str, set[str]] = defaultdict(set)
+        phon: dict[str, set[str]] = defaultdict(set)
+        for t in postings:
+            if len(t) >= NEAR_MIN_LEN and t.isalpha():
+                for d in deletes(t):
+                    near[d].add(t)
+                phon[jellyfish.metaphone(t)].add(t)
+        return cls(
+            {
+                "snapshot_id": snapshot.id,
+                "source_date": snapshot.source_date.isoformat(),
+                "source": snapshot.source,
+                "counts": snapshot.counts,
+                "entry_rows": tuple(tuple(getattr(e, f) for f in _ENTRY_FIELDS) for e in snapshot.entries),
+                "name_rows": tuple(
+                    tuple(
+                        tuple(sorted(v)) if isinstance(v, frozenset) else v
+                        for v in (getattr(n, f) for f in _NAME_FIELDS)
+                    )
+                    for n in names
+                ),
+                "name_entry": tuple(name_entry),
+                "name_is_alias": tuple(name_is_alias),
+                "postings": {t: tuple(sorted(ids)) for t, ids in postings.items()},
+                "grams": {g: tuple(sorted(ids)) for g, ids in grams.items()},
+                "idf": idf,
+                "idf_max": math.log(total) + 0.1,
+                # generic words: on more than 0.5% of names ("co", "tech", "china", "trdg", "grp" ...)
+                "generic": tuple(t for t, ids in postings.items() if len(ids) > total * 0.005),
+                "name_weight": tuple(sum(idf[t] for t in set(n.tokens)) for n in names),
+                # space-joined rather than tuples: a quarter of the objects, so the cache loads faster
+                "near": {k: " ".join(v) for k, v in near.items()},
+                "phon": {k: " ".join(v) for k, v in phon.items()},
+            }
+        )
+
+    def name(self, nid: int) -> Name:
+        row = self.name_rows[nid]
+        return Name(*row[:-1], numbers=frozenset(row[-1]))
+
+    def weight(self, token: str) -> float:
+        return self.idf.get(token, self.idf_max)
+
+    def resolve(self, token: str) -> list[Term]:
+        """The list tokens a query token may stand for: itself, near spellings, same-sounding words."""
+        out = {token: Term(token, token, 1.0, "exact")} if token in self.postings else {}
+        if len(token) >= NEAR_MIN_LEN and token.isalpha():
+            cands = set(self.near.get(token, "").split())  # the query lost a character
+            for d in deletes(token):
+                if d in self.postings:
+                    cands.add(d)  # the query has an extra character
+                cands.update(self.near.get(d, "").split())  # one character changed or two swapped
+            for c in cands:
+                if c not in out and (sim := fuzz.ratio(token, c) / 100) >= NEAR_MIN_SIM:
+                    out[c] = Term(token, c, sim, "near")
+            for c in self.phon.get(jellyfish.metaphone(token), "").split():
+                if c not in out and c[0] == token[0]:
+                    out[c] = Term(token, c, PHONETIC_SIM, "phonetic")
+        return sorted(out.values(), key=lambda t: -t.sim)[:6]
+
+    def candidates(self, q: Name, limit: int) -> list[int]:
+        """Name ids worth scoring, best first: pre-scored by IDF-weighted token (or Han bigram) overlap."""
+        acc: dict[int, float] = {}
+        terms = [t for tok in dict.fromkeys(q.tokens) for t in self.resolve(tok)]
+        q_total = sum(self.weight(tok) for tok in set(q.tokens)) or 1.0
+        rare = [t for t in terms if len(self.postings[t.token]) <= MAX_POSTINGS]
+        for t in sorted(terms, key=lambda t: len(self.postings[t.token])):
+            w = self.idf[t.token] * t.sim
+            ids = self.postings[t.token]
+            if len(ids) <= MAX_POSTINGS:
+                for nid in ids:
+                    acc[nid] = acc.get(nid, 0.0) + w
+            elif rare:  # common words only re-rank names a rarer word already found
+                for nid in ids:
+                    if nid in acc:
+                        acc[nid] += w
+        for tok in q.pinyin:  # weak: pinyin of a Han query against romanised list names
+            ids = self.postings.get(tok)
+            if ids is not None and len(ids) <= MAX_POSTINGS:
+                for nid in ids:
+                    acc[nid] = acc.get(nid, 0.0) + 0.5 * self.idf[tok]
+        pre = {nid: 2 * a / (q_total + self.name_weight[nid]) for nid, a in acc.items()}
+        if q.han:
+            grams = bigrams(q.han)
+            hit: dict[int, int] = {}
+            for g in grams:
+                for nid in self.grams.get(g, ()):
+                    hit[nid] = hit.get(nid, 0) + 1
+            for nid, k in hit.items():
+                pre[nid] = max(pre.get(nid, 0.0), 2 * k / (len(grams) + len(bigrams(self.name_rows[nid][3]))))
+        return sorted(pre, key=pre.__getitem__, reverse=True)[:limit]
+
+
+def load_index(path: Path, source_date: date, source: str, cache_dir: Path | None) -> Index:
+    """The index of the list file at `path`: from the cache in `cache_dir` when the file's content hash
+    matches (no parsing at all), else parsed, built and cached. A stale or broken cache is rebuilt."""
+    digest = file_hash(path)
+    cache = (
+        cache_dir / f"index-v{INDEX_VERSION}-{digest[:16]}-{source_date.isoformat()}.marshal"
+        if cache_dir
+        else None
+    )
+    if cache is not None:
+        try:
+            state = marshal.loads(cache.read_bytes())
+            if state.get("snapshot_id", "").endswith(digest[:12]):
+                return Index(state)
+        except (OSError, EOFError, ValueError, TypeError, AttributeError):
+            pass  # no cache or a broken one: rebuild
+    index = Index.build(read_snapshot(path, source_date, source=source))
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".part")
+            tmp.write_bytes(marshal.dumps(index.state()))
+            tmp.replace(cache)
+        except OSError:
+            pass  # a read-only home only costs speed
+    return index

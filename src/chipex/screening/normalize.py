@@ -1,0 +1,231 @@
+"""Name normalisation, applied identically to list names and to the names being screened.
+
+Steps (each backed by a data table in `data/`, none hand-coded in logic):
+Unicode NFKC and case folding; BIS `?` artefacts; CSL boilerplate ("and any successor ..."); Traditional
+-> Simplified Chinese (OpenCC); Han kept as Han, with pinyin (pypinyin) kept apart as a weak signal; other
+scripts transliterated to Latin (anyascii); legal forms removed (rigour's org-type table, `org_types.yml`);
+abbreviations folded (`abbreviations.yml`); stop words dropped. Numbers and parenthesised qualifiers are
+kept: "Bank of China (Hong Kong)" and "(Singapore)" must stay different.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from itertools import pairwise
+
+import opencc
+import yaml
+from anyascii import anyascii
+
+# CJK Unified Ideographs (+ Extension A, compatibility ideographs, Extensions B-F)
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+# CSL boilerplate that is not part of the name (ISN and BIS wording).
+_BOILERPLATE = re.compile(
+    r"[;,]?\s*(?:and\s+)?(?:any\s+successors?|its\s+sub-?units?)\b.*$"
+    r"|[;,]?\s*and\s+any\s+(?:successor|sub-unit|subsidiary).*$",
+    re.IGNORECASE,
+)
+# a.k.a. / f.k.a. / d.b.a. markers that the CSL sometimes leaves inside a name
+_AKA = re.compile(
+    r"\b(?:a\.?\s?k\.?\s?a|f\.?\s?k\.?\s?a|d\.?\s?b\.?\s?a|formerly\s+known\s+as|also\s+known\s+as)\b\.?,?:?",
+    re.IGNORECASE,
+)
+_INITIALS = re.compile(r"\b[a-z](?:\.[a-z])+\b\.?")
+_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_STOP = frozenset(
+    [
+        "and",
+        "of",
+        "the",
+        "for",
+        "de",
+        "del",
+        "la",
+        "le",
+        "les",
+        "des",
+        "du",
+        "y",
+        "et",
+        "und",
+        "der",
+        "die",
+        "das",
+        "an",
+        "a",
+        "in",
+        "on",
+        "at",
+        "to",
+        "da",
+        "do",
+        "dos",
+        "di",
+        "van",
+        "von",
+    ]
+)
+_DATA = resources.files("chipex.screening") / "data"
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """One name in comparable form. `tokens` are the core words (no legal form, no stop words)."""
+
+    raw: str
+    tokens: tuple[str, ...]
+    legal_form: str  # generic class of the removed legal form (LLC, JSC, ...), "" if none
+    han: str  # Simplified Han core (legal form removed), "" if the name has no Han
+    pinyin: tuple[str, ...]  # pinyin syllables and syllable pairs of `han`: a weak signal only
+    qualifiers: tuple[str, ...]  # core tokens that were inside parentheses
+    numbers: frozenset[str]
+
+    @property
+    def joined(self) -> str:
+        return "".join(self.tokens)
+
+    @property
+    def empty(self) -> bool:
+        return not self.tokens and not self.han
+
+
+def split_aliases(name: str) -> list[str]:
+    """A listed name with embedded a.k.a./f.k.a. parts -> [main name, alias, ...]."""
+    name = _BOILERPLATE.sub("", name).strip()
+    if not _AKA.search(name):
+        return [name]
+    # parenthesised or bracketed "(a.k.a. X)" become aliases; the rest is split on the marker
+    parts: list[str] = []
+
+    def take(m: re.Match[str]) -> str:
+        parts.extend(p for p in _AKA.split(m.group(1)) if p.strip(" ,;"))
+        return " "
+
+    main = re.sub(r"[\(\[]\s*((?:" + _AKA.pattern + r").*?)[\)\]]", take, name, flags=re.IGNORECASE)
+    pieces = _AKA.split(main)
+    out = [p.strip(" ,;.") for p in [*pieces, *parts]]
+    return [p for p in out if p]
+
+
+class Normaliser:
+    """Loads the tables once; `name()` turns any string into a `Name`."""
+
+    def __init__(self) -> None:
+        self._t2s = opencc.OpenCC("t2s")
+        types = yaml.safe_load((_DATA / "org_types.yml").read_text(encoding="utf-8"))["types"]
+        abbrev = yaml.safe_load((_DATA / "abbreviations.yml").read_text(encoding="utf-8"))["canonical"]
+        self._canon: dict[str, str] = {}
+        for key, variants in abbrev.items():
+            for v in [key, *variants]:
+                toks = self._latin_tokens(v)
+                if len(toks) == 1:
+                    self._canon[toks[0]] = key
+        # legal forms: Latin token sequences (anywhere-safe or edge-only) and Han suffixes
+        self._forms: dict[tuple[str, ...], str] = {}
+        self._forms_anywhere: set[tuple[str, ...]] = set()
+        self._han_forms: dict[str, str] = {}
+        for t in types:
+            generic = t.get("generic") or t.get("display") or "other"
+            for alias in [t.get("display") or "", *t["aliases"]]:
+                if not alias:
+                    continue
+                if _HAN.search(alias):
+                    self._han_forms[self._t2s.convert(alias)] = generic
+                    continue
+                toks = tuple(self._latin_tokens(alias))
+                if not toks:
+                    continue
+                self._forms.setdefault(toks, generic)
+                # short forms ("sa", "as", "ag", "pt") are real words inside names: strip only at the edges
+                if generic in ("LLC", "JSC") and (len(toks) >= 2 or len(toks[0]) >= 4):
+                    self._forms_anywhere.add(toks)
+        self._max_form = max(len(k) for k in self._forms)
+        self._han_form_list = sorted(self._han_forms, key=len, reverse=True)
+
+    @staticmethod
+    def _latin_tokens(text: str) -> list[str]:
+        """Case-folded ASCII tokens; dotted initials ("S.A.", "L.L.C.") join into one token."""
+        s = anyascii(unicodedata.normalize("NFKC", text)).casefold()
+        s = re.sub(r"(?<=\w)\?(?=\w)", "", s)  # BIS "?" for a lost apostrophe or accented letter
+        s = _INITIALS.sub(lambda m: m.group(0).replace(".", ""), s)
+        s = s.replace("&", " and ").replace("'", "").replace("`", "")
+        s = _ORDINAL.sub(r"\1", s)
+        return [t for t in _NON_ALNUM.split(s) if t]
+
+    def _strip_forms(self, toks: list[str]) -> tuple[list[str], str]:
+        found = ""
+        changed = True
+        while changed and toks:
+            changed = False
+            for n in range(min(self._max_form, len(toks)), 0, -1):
+                if len(toks) > n and (form := self._forms.get(tuple(toks[-n:]))):
+                    toks, found, changed = toks[:-n], found or form, True
+                    break
+                if len(toks) > n and (form := self._forms.get(tuple(toks[:n]))):
+                    toks, found, changed = toks[n:], found or form, True
+                    break
+        # long forms in the middle ("Huawei Technologies Co., Ltd. (Huawei)")
+        i = 0
+        while i < len(toks):
+            for n in range(min(self._max_form, len(toks) - i), 0, -1):
+                key = tuple(toks[i : i + n])
+                if key in self._forms_anywhere and len(toks) > n:
+                    found = found or self._forms[key]
+                    toks = toks[:i] + toks[i + n :]
+                    break
+            else:
+                i += 1
+        return toks, found
+
+    def _core(self, text: str) -> tuple[list[str], str]:
+        toks, form = self._strip_forms(self._latin_tokens(text))
+        core = [self._canon.get(t, t) for t in toks if t not in _STOP]
+        return (core or [self._canon.get(t, t) for t in toks]), form
+
+    def _han_core(self, han: str) -> tuple[str, str]:
+        form = ""
+        changed = True
+        while changed:
+            changed = False
+            for f in self._han_form_list:
+                if han.endswith(f) and len(han) > len(f):
+                    han, form, changed = han[: -len(f)], form or self._han_forms[f], True
+                    break
+        return han, form
+
+    def name(self, raw: str) -> Name:
+        text = _BOILERPLATE.sub("", unicodedata.normalize("NFKC", raw))
+        han = ""
+        pinyin: tuple[str, ...] = ()
+        form = ""
+        if _HAN.search(text):
+            text = self._t2s.convert(text)
+            han, form = self._han_core("".join(_HAN.findall(text)))
+            from pypinyin import lazy_pinyin
+
+            syl = lazy_pinyin(han)
+            pinyin = (*syl, *(a + b for a, b in pairwise(syl)))
+            text = _HAN.sub(" ", text)
+        tokens, latin_form = self._core(text)
+        quals: list[str] = []
+        for inner in re.findall(r"[\(\[（]([^\)\]）]*)[\)\]）]", text):
+            quals.extend(self._core(inner)[0])
+        return Name(
+            raw=raw,
+            tokens=tuple(tokens),
+            legal_form=form or latin_form,
+            han=han,
+            pinyin=pinyin,
+            qualifiers=tuple(q for q in quals if q in tokens),
+            numbers=frozenset(t for t in tokens if any(c.isdigit() for c in t)),
+        )
+
+
+@cache
+def normaliser() -> Normaliser:
+    return Normaliser()

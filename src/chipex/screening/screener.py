@@ -1,0 +1,341 @@
+"""The screening API: `Screener.screen(name, country)` -> hits, each explaining itself.
+
+from chipex.screening import Screener
+s = Screener()                          # current snapshot (the shipped 2026-07-31 list by default)
+for hit in s.screen("Huawei Tech Co", country="CN"):
+    print(hit.score, hit.list, hit.matched_name, hit.license_requirement, hit.citation)
+s.screen_many([("Sugon", "CN"), ("Sugon", "CN"), ("ACME GmbH", "DE")])  # each distinct party once
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pycountry
+
+from chipex.errors import ChipexError
+from chipex.screening.index import Index, load_index
+from chipex.screening.lists import (
+    DEFAULT_DATE,
+    DEFAULT_PROVENANCE,
+    Entry,
+    check_drop,
+    default_snapshot_path,
+    list_info,
+    read_snapshot,
+)
+from chipex.screening.match import THRESHOLD, Feature, compare
+from chipex.screening.normalize import Name, normaliser
+from chipex.screening.store import Decision, Store
+
+CANDIDATES = 30  # names scored per query after the index's pre-ranking
+# when scores tie, the list with the heavier consequence for an export first
+_LIST_ORDER = {
+    code: i for i, code in enumerate(("EL", "MEU", "DPL", "UVL", "SDN", "ISN", "DTC", "SSI", "CAP"))
+}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One listed entry that matches a screened party."""
+
+    query: str
+    score: float
+    matched_name: str  # the listed name or alias that matched
+    matched_alias: bool
+    entry_id: str
+    entry_name: str
+    list: str  # EL, MEU, UVL, DPL, SDN, ...
+    list_name: str
+    countries: tuple[str, ...]
+    license_requirement: str
+    license_policy: str
+    license_basis: str  # "entry" (the list's own text) or "list-level" (chipex's summary of the list)
+    citation: str  # Federal Register notice(s) of the entry; the list's regulation when it has none
+    regulation: str  # the list's legal basis (CFR)
+    snapshot_id: str
+    features: tuple[Feature, ...]
+    decision: str | None = None  # a reviewer's "confirmed" / "false_positive" for this party and entry
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "score": round(self.score, 4),
+            "matched_name": self.matched_name,
+            "matched_alias": self.matched_alias,
+            "entry_id": self.entry_id,
+            "entry_name": self.entry_name,
+            "list": self.list,
+            "list_name": self.list_name,
+            "countries": list(self.countries),
+            "license_requirement": self.license_requirement,
+            "license_policy": self.license_policy,
+            "license_basis": self.license_basis,
+            "citation": self.citation,
+            "regulation": self.regulation,
+            "snapshot_id": self.snapshot_id,
+            "decision": self.decision,
+            "features": [f.to_dict() for f in self.features],
+        }
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """`chipex match`: two names scored directly."""
+
+    a: str
+    b: str
+    score: float
+    match: bool
+    threshold: float
+    features: tuple[Feature, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "score": round(self.score, 4),
+            "match": self.match,
+            "threshold": self.threshold,
+            "features": [f.to_dict() for f in self.features],
+        }
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    snapshot_id: str
+    source_date: date
+    counts: dict[str, int]
+    previous_id: str
+    previous_counts: dict[str, int]
+    forced_drops: list[str]
+
+
+def country_code(value: str | None) -> str | None:
+    """ISO 3166 alpha-2 from a code or a name ("CN", "CHN", "China"); None for none; an error if unknown."""
+    if value is None or not value.strip():
+        return None
+    v = value.strip()
+    try:
+        c = pycountry.countries.lookup(v)
+    except LookupError:
+        raise ChipexError(
+            f"unknown country '{value}' (use an ISO 3166 code such as CN)", field="country"
+        ) from None
+    return c.alpha_2
+
+
+def query_key(n: Name) -> str:
+    """The key a reviewer decision is stored under: the normalised party name."""
+    return " ".join(n.tokens) + (f"|{n.han}" if n.han else "")
+
+
+class Screener:
+    """Screens parties against one list snapshot (by default the current one in CHIPEX_HOME, else the
+    list shipped with chipex). Reviewer decisions from the store are honoured on every call."""
+
+    def __init__(
+        self,
+        *,
+        home: Path | None = None,
+        threshold: float = THRESHOLD,
+        list_file: Path | None = None,
+        list_date: date | None = None,
+    ) -> None:
+        self.store = Store(home)
+        self.threshold = threshold
+        if list_file is not None:
+            path, when, source = list_file, list_date or date.today(), str(list_file)
+        elif (cur := self.store.current()) is not None:
+            path, when, source = cur.path, cur.source_date, cur.source
+        else:
+            path, when, source = default_snapshot_path(), DEFAULT_DATE, DEFAULT_PROVENANCE
+        self.index: Index = load_index(path, when, source, self.store.dir / "cache")
+        self._norm = normaliser()
+        self._decisions = self.store.decisions()
+
+    # --- snapshot ----------------------------------------------------------------------------------
+    @property
+    def snapshot_id(self) -> str:
+        return self.index.snapshot_id
+
+    @property
+    def source_date(self) -> date:
+        return date.fromisoformat(self.index.source_date)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.index.counts)
+
+    # --- screening ---------------------------------------------------------------------------------
+    def screen(
+        self,
+        name: str,
+        country: str | None = None,
+        *,
+        address: str | None = None,
+        include_suppressed: bool = False,
+    ) -> list[Hit]:
+        """Every listed entry matching `name` at or above the threshold (or confirmed by a reviewer), best
+        first. `country` (ISO code or name) raises or lowers scores; entries a reviewer marked
+        false_positive for this party are left out unless `include_suppressed`."""
+        q = self._norm.name(name)
+        cc = country_code(country)
+        if q.empty:
+            return []
+        key = query_key(q)
+        ix = self.index
+        best: dict[int, tuple[float, int, list[Feature]]] = {}
+        for nid in ix.candidates(q, CANDIDATES):
+            ei = ix.name_entry[nid]
+            entry = ix.entries[ei]
+            score, feats = compare(q, ix.name(nid), ix.weight, ix.generic, cc, entry.countries)
+            if address and entry.addresses:
+                score, feats = _address(address, entry, score, feats)
+            if ei not in best or score > best[ei][0]:
+                best[ei] = (score, nid, feats)
+        for (k, entry_id), d in self._decisions.items():  # confirmed hits are reported whatever they score
+            if (
+                k == key
+                and d.decision == "confirmed"
+                and not any(ix.entries[ei].id == entry_id for ei in best)
+            ):
+                for ei, e in enumerate(ix.entries):
+                    if e.id == entry_id:
+                        nid = ix.name_entry.index(ei)
+                        best[ei] = (0.0, nid, [])
+        hits = []
+        for ei, (score, nid, feats) in best.items():
+            entry = ix.entries[ei]
+            decision = self._decisions.get((key, entry.id))
+            verdict = decision.decision if decision else None
+            if verdict == "false_positive" and not include_suppressed:
+                continue
+            if score < self.threshold and verdict != "confirmed":
+                continue
+            if decision:
+                feats = [
+                    *feats,
+                    Feature(
+                        "decision",
+                        1.0 if verdict == "confirmed" else 0.0,
+                        "reported" if verdict == "confirmed" else "suppressed",
+                        f"{verdict} by {decision.reviewer} on {decision.decided_at[:10]}"
+                        + (f": {decision.note}" if decision.note else ""),
+                    ),
+                ]
+            hits.append(self._hit(name, score, nid, entry, feats, verdict))
+        hits.sort(key=lambda h: (-h.score, _LIST_ORDER.get(h.list, 99), h.entry_name))
+        return hits
+
+    def screen_many(
+        self,
+        parties: Iterable[tuple[str, str | None] | str],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[list[Hit]]:
+        """Hits for each party (name, or (name, country)), in input order; each distinct party is
+        screened once (same normalised name and country), however often it appears."""
+        memo: dict[tuple[str, str | None], list[Hit]] = {}
+        out: list[list[Hit]] = []
+        for p in parties:
+            name, country = (p, None) if isinstance(p, str) else p
+            k = (query_key(self._norm.name(name)), country_code(country))
+            if k not in memo:
+                memo[k] = self.screen(name, country)
+            out.append(memo[k])
+            if progress:
+                progress(1)
+        return out
+
+    def match(self, a: str, b: str) -> MatchResult:
+        """Score two names directly (b plays the listed name), with the same features as screening."""
+        qa, qb = self._norm.name(a), self._norm.name(b)
+        score, feats = compare(qa, qb, self.index.weight, self.index.generic)
+        return MatchResult(a, b, score, score >= self.threshold, self.threshold, tuple(feats))
+
+    def decide(self, name: str, entry_id: str, decision: str, *, reviewer: str, note: str = "") -> Decision:
+        """Record a reviewer's decision on (party, entry); later screens honour it."""
+        entry = next((e for e in self.index.entries if e.id == entry_id), None)
+        if entry is None:
+            raise ChipexError(f"no entry '{entry_id}' in snapshot {self.snapshot_id}", field="entry_id")
+        q = self._norm.name(name)
+        if q.empty:
+            raise ChipexError("the party name is empty after normalisation", field="name")
+        d = Decision(
+            query_key(q),
+            entry_id,
+            decision,
+            name,
+            entry.name,
+            self.snapshot_id,
+            reviewer,
+            note,
+            datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        self.store.decide(d)
+        self._decisions = self.store.decisions()
+        return d
+
+    def _hit(
+        self, query: str, score: float, nid: int, e: Entry, feats: Sequence[Feature], verdict: str | None
+    ) -> Hit:
+        info = list_info().get(e.list, {})
+        own = bool(e.license_requirement or e.license_policy)
+        return Hit(
+            query=query,
+            score=score,
+            matched_name=self.index.name_rows[nid][0],
+            matched_alias=bool(self.index.name_is_alias[nid]),
+            entry_id=e.id,
+            entry_name=e.name,
+            list=e.list,
+            list_name=e.source,
+            countries=e.countries,
+            license_requirement=e.license_requirement if own else info.get("license_requirement", ""),
+            license_policy=e.license_policy if own else info.get("license_policy", ""),
+            license_basis="entry" if own else "list-level",
+            citation=e.federal_register_notice or info.get("citation", ""),
+            regulation=info.get("citation", ""),
+            snapshot_id=self.snapshot_id,
+            features=tuple(feats),
+            decision=verdict,
+        )
+
+
+def _address(address: str, e: Entry, score: float, feats: list[Feature]) -> tuple[float, list[Feature]]:
+    """Address as a qualifier: shared address words beyond the country raise the score a little."""
+    norm = normaliser()
+    q = set(norm.name(address).tokens)
+    best = max((len(q & set(norm.name(a).tokens)) / len(q) for a in e.addresses), default=0.0) if q else 0.0
+    if best >= 0.5:
+        return min(1.0, score + 0.05), [
+            *feats,
+            Feature("address", best, "+0.05", f"{best:.0%} of the address words agree"),
+        ]
+    return score, feats
+
+
+def load_list(path: Path, source_date: date, *, home: Path | None = None, force: bool = False) -> LoadReport:
+    """Parse a list file and make it the current snapshot. Refuses (ChipexError) a file that does not
+    parse, or one in which any list has lost more than 10% of its entries unless `force`; either way
+    the current snapshot stays in place."""
+    store = Store(home)
+    new = read_snapshot(path, source_date)
+    cur = store.current()
+    old = (
+        read_snapshot(cur.path, cur.source_date, source=cur.source)
+        if cur
+        else read_snapshot(default_snapshot_path(), DEFAULT_DATE, source=DEFAULT_PROVENANCE)
+    )
+    drops = check_drop(old, new)
+    if drops and not force:
+        raise ChipexError(
+            "refused: " + "; ".join(drops) + f" against snapshot {old.id} (use --force if the drop is real)",
+            file=str(path),
+        )
+    store.add_snapshot(new, path)
+    return LoadReport(new.id, new.source_date, new.counts, old.id, old.counts, drops)

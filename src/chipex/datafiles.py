@@ -23,7 +23,9 @@ def read_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}" if mark else None
-        raise ChipexError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path), record=line) from None
+        raise ChipexError(
+            f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path), record=line
+        ) from None
 
 
 def validate(model: type[M], data: Any, *, file: Path | str, record: str | int | None = None) -> M:

@@ -139,7 +139,9 @@ def load_catalog(extra: Iterable[Path | str] = (), *, with_env: bool = True) -> 
     for path in paths:
         for chip in read_chip_file(path):
             if chip.id in chips and path.resolve() in shipped:
-                raise ChipexError(f"duplicate chip id (also in {origin[chip.id]})", file=str(path), record=chip.id)
+                raise ChipexError(
+                    f"duplicate chip id (also in {origin[chip.id]})", file=str(path), record=chip.id
+                )
             chips[chip.id] = chip
             origin[chip.id] = str(path)
     return Catalog(chips, origin)

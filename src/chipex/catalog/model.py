@@ -15,14 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Confidence = Literal["published", "secondary", "estimate"]
 
-# Bit length of the multiply inputs per precision (BIS Technical Note 1.c to 3A090:
-# "the largest bit-length of the inputs to the multiply operation"). TF32 operands are held in
-# 32-bit registers; we count 32 (for every Nvidia part TF32 runs at half the FP16 rate, so the
-# reading never sets the TPP).
+# Bit length of the multiply inputs per precision (BIS Technical Note 1.c to 3A090: "the largest
+# bit-length of the inputs to the multiply operation"). TF32 inputs are 19-bit values (1 sign,
+# 8 exponent, 10 mantissa bits) held in 32-bit registers: chipex counts 19, its reading, so a
+# vendor that prints TF32 at the BF16 rate (AWS) does not get a TPP above its FP8 one.
 BIT_LENGTH: dict[str, int] = {
     "fp64": 64,
     "fp32": 32,
-    "tf32": 32,
+    "tf32": 19,
     "fp16": 16,
     "bf16": 16,
     "fp8": 8,
@@ -96,7 +96,9 @@ class Chip(_Strict):
     form_factor: str | None = None
     sibling: str | None = Field(None, description="uncontrolled/controlled sibling id, e.g. H800 -> H100")
     released: DateFigure | None = None
-    datacenter: BoolFigure = Field(description="designed or marketed for use in datacenters (Note 2 to 3A090)")
+    datacenter: BoolFigure = Field(
+        description="designed or marketed for use in datacenters (Note 2 to 3A090)"
+    )
     # Dense (non-sparse) throughput, TFLOPS or TOPS, per precision (Technical Note 3 to 3A090).
     dense_tops: dict[Precision, Figure] = {}
     die_area_mm2: Figure | None = Field(

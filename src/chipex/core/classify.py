@@ -291,13 +291,17 @@ def _classify_ic(chip: Chip, on: dt.date, rulebook: Rulebook, datacenter: bool |
             eccn, met, reasons, certain = _evaluate_text(m, text)
         out.eccn, out.paragraphs_met, out.reasons = eccn, met, reasons
         if certain is None and eccn:
-            missing = sorted({r.detail.split(" ")[0] for r in reasons if r.met is None and "unknown" in r.detail})
+            missing = sorted(
+                {r.detail.split(" ")[0] for r in reasons if r.met is None and "unknown" in r.detail}
+            )
             out.depends_on.extend(x for x in missing if x not in out.depends_on)
             out.warnings.append(
                 f"{eccn} is possible but not certain: {', '.join(missing) or 'a figure'} unknown in the catalog"
             )
         if text.compliance and on < text.compliance:
-            out.warnings.append(f"{text.id} effective {text.effective}; compliance required from {text.compliance}")
+            out.warnings.append(
+                f"{text.id} effective {text.effective}; compliance required from {text.compliance}"
+            )
         for adv in text.advisories:
             out.warnings.append(f"{adv.id} ({adv.applies_to}): {adv.text} [{adv.citation}]")
     for est in m.estimates:
@@ -320,7 +324,12 @@ def _classify_ic(chip: Chip, on: dt.date, rulebook: Rulebook, datacenter: bool |
                     )
                 )
                 out.reasons.append(
-                    Reason(f"is-informed {letter.id}", letter.citation, True, f"licence required by letter: {why}")
+                    Reason(
+                        f"is-informed {letter.id}",
+                        letter.citation,
+                        True,
+                        f"licence required by letter: {why}",
+                    )
                 )
     return out
 
@@ -361,7 +370,9 @@ def classify(
         for chip_para, sys_eccn in text4.derive.items():
             if c.eccn.startswith(chip_para):
                 out.reasons.append(
-                    Reason(sys_eccn, _cite(sys_eccn, text4), True, f"contains {n} x {c.chip} classified {c.eccn}")
+                    Reason(
+                        sys_eccn, _cite(sys_eccn, text4), True, f"contains {n} x {c.chip} classified {c.eccn}"
+                    )
                 )
                 if out.eccn is None or sys_eccn < out.eccn:
                     out.eccn = sys_eccn

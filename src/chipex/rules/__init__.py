@@ -15,7 +15,7 @@ from typing import Any
 from chipex.datafiles import read_yaml, validate
 from chipex.errors import ChipexError
 from chipex.rules.countries import Countries
-from chipex.rules.model import CountriesData, Eccn, Letter, Version
+from chipex.rules.model import CountriesData, Eccn, Letter, Licensing, Version
 
 RULES_DIR = Path(__file__).parent
 
@@ -26,6 +26,7 @@ class Rulebook:
     eccns: dict[str, Eccn]
     letters: tuple[Letter, ...]
     countries: Countries
+    licensing: Licensing
 
     def version_on(self, on: dt.date) -> Version | None:
         """The latest rule version in force on a date (None before the first)."""
@@ -62,7 +63,9 @@ def load_raw(rules_dir: Path = RULES_DIR) -> dict[str, Any]:
     bad reform fails before anything is answered.
     """
     return {
-        path.relative_to(rules_dir).as_posix(): read_yaml(path) for path in sorted(rules_dir.rglob("*.yaml"))
+        path.relative_to(rules_dir).as_posix(): read_yaml(path)
+        for path in sorted(rules_dir.rglob("*.yaml"))
+        if path.relative_to(rules_dir).parts[0] != "reforms"  # shipped what-if examples, not law
     }
 
 
@@ -89,13 +92,35 @@ def build_rulebook(raw: dict[str, Any]) -> Rulebook:
                 f"unknown version '{letter.version}'", file="is_informed.yaml", record=i + 1, field="version"
             )
     countries = Countries(validate(CountriesData, raw.get("countries.yaml"), file="countries.yaml"))
-    return Rulebook(tuple(versions), eccns, tuple(letters), countries)
+    licensing = validate(Licensing, raw.get("licensing.yaml"), file="licensing.yaml")
+    return Rulebook(tuple(versions), eccns, tuple(letters), countries, licensing)
 
 
 def load_rulebook(rules_dir: Path = RULES_DIR) -> Rulebook:
     return build_rulebook(load_raw(rules_dir))
 
 
+_reforms: tuple[Path, ...] = ()
+
+
+def use_reforms(paths: list[Path]) -> None:
+    """Make `default_rulebook()` return the rulebook with these reform files applied (validated now)."""
+    global _reforms
+    from chipex.rules.reform import apply_reforms
+
+    apply_reforms(load_raw(), paths)
+    _reforms = tuple(paths)
+    default_rulebook.cache_clear()
+
+
+def active_reforms() -> tuple[Path, ...]:
+    return _reforms
+
+
 @cache
 def default_rulebook() -> Rulebook:
+    if _reforms:
+        from chipex.rules.reform import apply_reforms
+
+        return build_rulebook(apply_reforms(load_raw(), _reforms))
     return load_rulebook()

@@ -231,3 +231,89 @@ class CountriesData(_Strict):
     same_as: dict[str, SameAs] = {}
     groups: dict[str, CountryGroup]
     tiers: Tiers
+
+
+Regime = Literal["as-enforced", "as-printed"]
+
+
+class GroupTest(_Strict):
+    """Membership test on a country: any_of / none_of country groups ('D:5') or ISO codes ('MO')."""
+
+    any_of: list[str] = []
+    none_of: list[str] = []
+
+
+class When(_Strict):
+    """Conditions on an order line; all must hold (see the header of licensing.yaml)."""
+
+    item: list[str] = []
+    destination: GroupTest | None = None
+    destination_outside: GroupTest | None = None
+    headquartered: GroupTest | None = None
+    end_use: list[str] = []
+    ship_from: GroupTest | None = None
+    datacenter: bool | None = None
+    tpp_below: Decimal | None = None
+    dram_bandwidth_below: Decimal | None = None
+    tier: list[int] = []
+    any: list[When] = []
+
+    @field_validator("tpp_below", "dram_bandwidth_below", mode="before")
+    @classmethod
+    def _exact_bounds(cls, v: object) -> object:
+        return _exact(v)
+
+
+class _Dated(_Strict):
+    id: str
+    paragraph: str
+    citation: str
+    source: str
+    confidence: RuleConfidence
+    effective: dt.date
+    compliance: dt.date | None = None
+    until: dt.date | None = None
+    regimes: list[Regime] = ["as-enforced", "as-printed"]
+    when: When
+
+    @property
+    def starts(self) -> dt.date:
+        """Obligations bind from the compliance date when one is given."""
+        return self.compliance or self.effective
+
+    def in_force(self, on: dt.date, regime: str) -> bool:
+        return regime in self.regimes and self.starts <= on and (self.until is None or on <= self.until)
+
+
+class Requirement(_Dated):
+    text: str
+    exceptions: list[str] = []
+
+
+class Exception_(_Dated):
+    conditions: list[str]
+    missing: list[str] = []
+
+
+class Policy(_Dated):
+    policy: str
+    note: str | None = None
+    requirement_in: list[str] = []
+
+
+class Licensing(_Strict):
+    requirements: list[Requirement]
+    exceptions: list[Exception_]
+    policies: list[Policy]
+
+    @model_validator(mode="after")
+    def _references(self) -> Licensing:
+        known = {e.id for e in self.exceptions}
+        for r in self.requirements:
+            bad = [e for e in r.exceptions if e not in known]
+            if bad:
+                raise ValueError(f"requirement {r.id} names unknown exceptions {bad}")
+        ids = [r.id for r in self.requirements]
+        if len(ids) != len(set(ids)):
+            raise ValueError("requirement ids must be unique")
+        return self

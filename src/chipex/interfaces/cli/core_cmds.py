@@ -95,7 +95,9 @@ def _print_classification(c: Classification) -> None:
 
 @app.command("classify")
 def classify_cmd(
-    chip: Annotated[str | None, typer.Argument(help="catalog chip name, e.g. 'H800' or 'NVIDIA H100 SXM5'")] = None,
+    chip: Annotated[
+        str | None, typer.Argument(help="catalog chip name, e.g. 'H800' or 'NVIDIA H100 SXM5'")
+    ] = None,
     as_of: Annotated[str, typer.Option("--as-of", help="date YYYY-MM-DD (default today)")] = "today",
     spec: Annotated[Path | None, typer.Option("--spec", help="a chip not in the catalog: one record")] = None,
     catalog: CatalogOpt = None,
@@ -178,9 +180,13 @@ def chips_cmd(catalog: CatalogOpt = None, json_out: JsonOpt = False) -> None:
     t = Table("id", "name", "vendor", "TPP", "PD", "datacenter", "released")
     for r in rows:
         t.add_row(
-            r["id"], r["name"], r["vendor"], f"{r['tpp']:,.0f}" if r["tpp"] else "-",
+            r["id"],
+            r["name"],
+            r["vendor"],
+            f"{r['tpp']:,.0f}" if r["tpp"] else "-",
             f"{r['performance_density']:.2f}" if r["performance_density"] else "-",
-            str(r["datacenter"]), r["released"] or "-",
+            str(r["datacenter"]),
+            r["released"] or "-",
         )
     console.print(t)
 
@@ -198,7 +204,20 @@ def rules_cmd(json_out: JsonOpt = False) -> None:
     console.print(t)
 
 
-DEMO_CHIPS = ["A100", "A800", "H100", "H800", "H20", "H200", "L40S", "L4", "L20", "RTX 4090", "RTX 4090D", "B200"]
+DEMO_CHIPS = [
+    "A100",
+    "A800",
+    "H100",
+    "H800",
+    "H20",
+    "H200",
+    "L40S",
+    "L4",
+    "L20",
+    "RTX 4090",
+    "RTX 4090D",
+    "B200",
+]
 
 
 @app.command("demo")
@@ -206,8 +225,12 @@ def demo_cmd() -> None:
     """The main job on bundled data: the best-known chips classified across the rule history."""
     cat = load_catalog()
     rb = default_rulebook()
-    dates = [v for v in rb.versions if v.id in {"2022-10-07", "2023-11-17", "2024-12-02", "2025-04-09-is-informed"}]
-    t = Table("chip", "TPP", "PD", *[f"{v.effective}\n{v.name[:28]}" for v in dates], title="ECCN by rule version")
+    dates = [
+        v for v in rb.versions if v.id in {"2022-10-07", "2023-11-17", "2024-12-02", "2025-04-09-is-informed"}
+    ]
+    t = Table(
+        "chip", "TPP", "PD", *[f"{v.effective}\n{v.name[:28]}" for v in dates], title="ECCN by rule version"
+    )
     for name in DEMO_CHIPS:
         chip = cat.find(name)
         if chip is None:
@@ -223,5 +246,7 @@ def demo_cmd() -> None:
         pd = f"{c.performance_density:.2f}" if c.performance_density is not None else "?"
         t.add_row(chip.name, f"{c.tpp:,.0f}" if c.tpp else "?", pd, *cells)
     console.print(t)
-    console.print("'+letter': a licence requirement by is-informed letter applies (see `chipex classify CHIP`).")
+    console.print(
+        "'+letter': a licence requirement by is-informed letter applies (see `chipex classify CHIP`)."
+    )
     console.print(f"[dim]{DISCLAIMER}[/dim]")

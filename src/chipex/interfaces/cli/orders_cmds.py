@@ -1,0 +1,216 @@
+"""`chipex check`: licence determination for one order or a whole order book."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from chipex.catalog import load_catalog
+from chipex.errors import ChipexError
+from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json, err_console
+from chipex.orders import ENGINES, check_book, check_order, make_engine
+from chipex.orders.explain import split_ids
+from chipex.rules import default_rulebook
+from chipex.rules.countries import REGIMES
+
+REGIME_HELP = (
+    "as-enforced (default): what BIS says it enforces (the AI Diffusion rule is printed but not enforced "
+    "since 2025-05-13); as-printed: the CFR text"
+)
+
+
+def _print_one(d: dict) -> None:
+    verdict = (
+        "[bold red]LICENCE REQUIRED[/bold red]"
+        if d["license_required"]
+        else "[bold green]no licence required[/bold green]"
+    )
+    console.print(f"{d['quantity']} x {d['item']} to {d['destination']} on {d['date']}: {verdict}")
+    console.print(
+        f"ECCN: {d['eccn'] or 'none (not 3A090/4A090)'}; rule version {d['rule_version']}; regime {d['regime']}"
+    )
+    t = Table("rule", "paragraph", "detail", "citation", "confidence")
+    for r in d["reasons"]:
+        t.add_row(r["rule"], r["paragraph"] or "-", r["detail"], r["citation"] or "-", r["confidence"] or "-")
+    console.print(t)
+    if d.get("outcomes"):
+        console.print(f"[yellow]depends on facts not in the order:[/yellow] {'; '.join(d['depends_on'])}")
+        for k, v in d["outcomes"].items():
+            console.print(f"  {k}: licence required = {v}")
+    if d["policy"]:
+        p = d["policy"]
+        console.print(
+            f"licence review policy: [bold]{p['policy']}[/bold] ({p['paragraph']}; {p['citation']}; {p['confidence']})"
+        )
+        if p["note"]:
+            console.print(f"  {p['note']}")
+    for e in d["exceptions"]:
+        console.print(
+            f"licence exception that could apply: [bold]{e['id']}[/bold] {e['paragraph']} ({e['citation']})"
+        )
+        for c in e["conditions"]:
+            console.print(f"  - condition: {c}")
+        for m in e["missing"]:
+            console.print(f"  - still needed: {m}")
+    console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+@app.command("check")
+def check_cmd(
+    orders: Annotated[Path | None, typer.Argument(help="order book: .csv, .parquet or .jsonl")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="results file: .parquet, .csv or .jsonl (written atomically)")
+    ] = None,
+    engine: Annotated[str, typer.Option("--engine", help=f"bulk engine: {', '.join(ENGINES)}")] = "duckdb",
+    regime: Annotated[str, typer.Option("--regime", help=REGIME_HELP)] = "as-enforced",
+    reject_file: Annotated[
+        Path | None, typer.Option("--reject-file", help="write bad lines here (CSV) and check the rest")
+    ] = None,
+    catalog: Annotated[
+        list[Path] | None, typer.Option("--catalog", help="extra chip catalog file(s)")
+    ] = None,
+    item: Annotated[
+        str | None, typer.Option("--item", help="one order: chip or system, e.g. H100 or '8x H100'")
+    ] = None,
+    quantity: Annotated[int, typer.Option("--quantity", help="one order: units")] = 1,
+    to: Annotated[str | None, typer.Option("--to", help="one order: destination country")] = None,
+    date: Annotated[str, typer.Option("--date", help="one order: date (YYYY-MM-DD)")] = "today",
+    end_user: Annotated[str | None, typer.Option("--end-user")] = None,
+    end_user_hq: Annotated[
+        str | None, typer.Option("--end-user-hq", help="end user's headquarters country")
+    ] = None,
+    parent_hq: Annotated[
+        str | None, typer.Option("--parent-hq", help="ultimate parent's headquarters country")
+    ] = None,
+    consignee: Annotated[str | None, typer.Option("--consignee")] = None,
+    end_use: Annotated[
+        str | None,
+        typer.Option(
+            "--end-use",
+            help="datacenter, supercomputer, advanced-node fab, model training, other, or free text",
+        ),
+    ] = None,
+    ship_from: Annotated[str | None, typer.Option("--ship-from", help="country the item ships from")] = None,
+    exporter: Annotated[
+        str | None, typer.Option("--exporter", help="exporting company (is-informed letters bind a company)")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+) -> None:
+    """May this order ship? Licence requirements, exceptions and review policy, cited, as of the order's date."""
+    import datetime as dt
+
+    if regime not in REGIMES:
+        raise ChipexError(f"unknown regime '{regime}' (use {' or '.join(REGIMES)})")
+    cat = load_catalog(catalog or [])
+    if orders is None:
+        if not item or not to:
+            raise ChipexError("give an order book file, or one order with --item and --to (and --date)")
+        when = dt.date.today().isoformat() if date == "today" else date
+        eng = make_engine(regime, catalog=cat) if catalog else make_engine(regime)
+        d = check_order(
+            date=when,
+            item=item,
+            quantity=quantity,
+            destination=to,
+            engine=eng,
+            end_user=end_user,
+            end_user_hq=end_user_hq,
+            parent_hq=parent_hq,
+            consignee=consignee,
+            end_use=end_use,
+            ship_from=ship_from,
+            exporter=exporter,
+        )
+        emit_json(d) if json_out else _print_one(d)
+        return
+    with console.status("checking order book...", spinner="dots") if not json_out else _null():
+        report = check_book(
+            orders, out=out, engine=engine, regime=regime, catalog=cat, reject_file=reject_file
+        )
+    if json_out:
+        rb = default_rulebook()
+        reqs = {r.id: r for r in rb.licensing.requirements} | {x.id: x for x in rb.letters}
+        rows = report.results.to_pylist() if report.results is not None else _read_back(report.output)
+        for row in rows:
+            reasons = []
+            for rid in split_ids(row["reasons"]):
+                r = reqs[rid.rstrip("?")]
+                reasons.append(
+                    {
+                        "rule": r.id,
+                        "paragraph": getattr(r, "paragraph", None) or getattr(r, "legal_basis", None),
+                        "citation": r.citation,
+                        "met": None if rid.endswith("?") else True,
+                    }
+                )
+            emit_json(
+                {
+                    "line": row["line"],
+                    "date": str(row["date"]),
+                    "item": row["item"],
+                    "destination": row["destination"],
+                    "license_required": row["license_required"],
+                    "eccn": row["eccn"],
+                    "reasons": reasons,
+                    "exceptions": split_ids(row["exceptions"]),
+                    "policy": row["policy"],
+                    "depends_on": split_ids(row["depends_on"]),
+                }
+            )
+        return
+    t = Table(
+        "destination",
+        "licence required",
+        "ECCN",
+        "lines",
+        "units",
+        title=f"{orders}: {report.checked:,} lines checked ({regime})",
+    )
+    for s in report.summary:
+        t.add_row(
+            s["destination"],
+            "yes" if s["license_required"] else "no",
+            s["eccn"],
+            f"{s['lines']:,}",
+            f"{s['units']:,}",
+        )
+    console.print(t)
+    if report.rejected:
+        err_console.print(f"{report.rejected:,} bad line(s) written to {reject_file}")
+    if out:
+        console.print(f"results: {out}")
+    elif report.results is not None and report.checked <= 50:
+        d = Table("line", "date", "item", "to", "licence", "ECCN", "reasons", "exceptions", "policy")
+        for row in sorted(report.results.to_pylist(), key=lambda r: r["line"]):
+            d.add_row(
+                str(row["line"]),
+                str(row["date"]),
+                row["item"],
+                row["destination"],
+                "REQUIRED" if row["license_required"] else "no",
+                row["eccn"] or "-",
+                ", ".join(split_ids(row["reasons"])) or "-",
+                ", ".join(split_ids(row["exceptions"])) or "-",
+                row["policy"] or "-",
+            )
+        console.print(d)
+    console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *a: object) -> None:
+        return None
+
+
+def _read_back(path: Path | None) -> list[dict]:
+    import duckdb
+
+    from chipex.orders import _reader
+
+    return duckdb.sql(f"SELECT * FROM {_reader(path)} ORDER BY line").to_arrow_table().to_pylist()

@@ -1,0 +1,227 @@
+"""Licence determination for orders: one order interactively, or a whole order book in bulk.
+
+Both go through the same path: validation in DuckDB (`io.load_orders`), then one Ibis expression
+(`engine.OrderEngine`) on DuckDB by default, or on Polars or Spark for the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import pyarrow as pa
+
+from chipex.catalog import Catalog, default_catalog
+from chipex.errors import ChipexError
+from chipex.orders.engine import OrderEngine, put_table
+from chipex.orders.explain import explain_row
+from chipex.orders.io import Rejected, atomic_path, file_format, load_orders, read_file, write_rejects
+from chipex.orders.schema import OPTIONAL, REQUIRED
+from chipex.rules import Rulebook, default_rulebook
+
+ENGINES = ("duckdb", "polars", "spark")
+
+__all__ = ["ENGINES", "CheckReport", "check_book", "check_order", "make_engine"]
+
+
+def make_engine(
+    regime: str = "as-enforced", *, catalog: Catalog | None = None, rulebook: Rulebook | None = None
+) -> OrderEngine:
+    if catalog is None and rulebook is None:
+        return _default_engine(regime)
+    return OrderEngine(rulebook or default_rulebook(), catalog or default_catalog(), regime)
+
+
+@cache
+def _default_engine(regime: str) -> OrderEngine:
+    return OrderEngine(default_rulebook(), default_catalog(), regime)
+
+
+@dataclass
+class CheckReport:
+    total: int
+    checked: int
+    rejected: int
+    results: pa.Table | None  # only when no output file was given
+    output: Path | None
+    summary: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[Rejected] = field(default_factory=list)
+
+
+def _period_sql(engine: OrderEngine) -> str:
+    starts = engine.periods.starts[1:]
+    cases = " ".join(f"WHEN date < DATE '{s.isoformat()}' THEN {k}" for k, s in enumerate(starts))
+    return f"CASE {cases} ELSE {len(starts)} END"
+
+
+def _backend(name: str, con: duckdb.DuckDBPyConnection):
+    if name == "duckdb":
+        return ibis.duckdb.from_connection(con)
+    if name == "polars":
+        return ibis.polars.connect()
+    if name == "spark":
+        from chipex.orders.spark import spark_backend
+
+        return spark_backend()
+    raise ChipexError(f"unknown engine '{name}' (use {', '.join(ENGINES)})")
+
+
+def _pairs(engine: OrderEngine, con: duckdb.DuckDBPyConnection, items: dict) -> pa.Table:
+    """Classification rows for the (item, period) pairs present in `orders_valid`."""
+    pairs = con.execute(
+        f"SELECT DISTINCT item_id, {_period_sql(engine)} AS period FROM orders_valid"
+    ).fetchall()
+    periods = sorted({p for _, p in pairs})
+    return engine.items_table([items[i] for i in sorted({i for i, _ in pairs})], periods)
+
+
+def _run(engine: OrderEngine, con: duckdb.DuckDBPyConnection, items: dict, backend_name: str):
+    """The one rule expression over `orders_valid`, on the chosen backend."""
+    items_tbl = _pairs(engine, con, items)
+    backend = _backend(backend_name, con)
+    engine.register(backend)
+    put_table(backend, "chipex_items", items_tbl)
+    if backend_name == "duckdb":
+        lines = backend.table("orders_valid")
+    else:  # validated lines handed over as Arrow; the rule expression is the same
+        lines = put_table(backend, "orders_valid", con.sql("SELECT * FROM orders_valid").to_arrow_table())
+    return backend, engine.expression(lines, backend)
+
+
+def check_book(
+    path: Path,
+    *,
+    out: Path | None = None,
+    engine: str = "duckdb",
+    regime: str = "as-enforced",
+    catalog: Catalog | None = None,
+    rulebook: Rulebook | None = None,
+    reject_file: Path | None = None,
+) -> CheckReport:
+    """Check every line of an order book; write results to `out` (Parquet, CSV or JSON Lines)."""
+    cat = catalog or default_catalog()
+    eng = make_engine(regime, catalog=cat, rulebook=rulebook)
+    if out is not None:
+        file_format(out)
+    con = duckdb.connect()
+    offset = read_file(path, con)
+    loaded = load_orders(con, cat, label=str(path), offset=offset)
+    n_bad = len(loaded.rejected)
+    if n_bad and reject_file is None:
+        shown = "\n".join(f"  {path}: {r}" for r in loaded.rejected[:20])
+        more = "" if n_bad <= 20 else "\n  ..."
+        raise ChipexError(
+            f"{_count_bad(con)} bad line(s); nothing was written (use --reject-file to check the rest):\n{shown}{more}",
+            file=str(path),
+        )
+    rejected = write_rejects(con, reject_file) if reject_file is not None else 0
+    backend, expr = _run(eng, con, loaded.items, engine)
+    results = None
+    if out is None:
+        results = backend.to_pyarrow(expr)
+        con.register("results_view", results)
+    else:
+        with atomic_path(out) as tmp:
+            _write(backend, expr, tmp, file_format(out), con)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW results_view AS SELECT * FROM {_reader(out)}")
+    summary = [
+        dict(zip(("destination", "license_required", "eccn", "lines", "units"), row, strict=True))
+        for row in con.execute(
+            """SELECT destination, license_required, coalesce(eccn, '-'), count(*), sum(quantity)
+               FROM results_view GROUP BY ALL ORDER BY 1, 2, 3"""
+        ).fetchall()
+    ]
+    checked = con.execute("SELECT count(*) FROM results_view").fetchone()[0]
+    return CheckReport(loaded.total, checked, rejected, results, out, summary, loaded.rejected)
+
+
+def _count_bad(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT count(*) FROM orders_checked WHERE err_field IS NOT NULL").fetchone()[0]
+
+
+def _reader(path: Path) -> str:
+    fmt = file_format(path)
+    p = "'" + str(path).replace("'", "''") + "'"
+    return {
+        "parquet": f"read_parquet({p})",
+        "csv": f"read_csv({p}, header=true)",
+        "jsonl": f"read_json({p})",
+    }[fmt]
+
+
+def _write(backend, expr, tmp: Path, fmt: str, con: duckdb.DuckDBPyConnection) -> None:
+    if fmt == "parquet" and hasattr(backend, "to_parquet"):
+        backend.to_parquet(expr, tmp)
+        return
+    reader = backend.to_pyarrow_batches(expr)
+    con.register("results_stream", reader)
+    target = "'" + str(tmp).replace("'", "''") + "'"
+    option = {"csv": "FORMAT CSV, HEADER", "jsonl": "FORMAT JSON", "parquet": "FORMAT PARQUET"}[fmt]
+    con.execute(f"COPY (SELECT * FROM results_stream) TO {target} ({option})")
+
+
+class SingleOrders:
+    """The interactive path: one DuckDB connection and the rule expression compiled once, reused."""
+
+    def __init__(self, engine: OrderEngine) -> None:
+        self.engine = engine
+        self.con = duckdb.connect()
+        self.con.register("orders_raw", _empty_raw())
+        load_orders(self.con, engine.catalog, label="order", offset=0)
+        self.backend = ibis.duckdb.from_connection(self.con)
+        engine.register(self.backend)
+        put_table(self.backend, "chipex_items", engine.items_table([], []))
+        sql = str(self.backend.compile(engine.expression(self.backend.table("orders_valid"), self.backend)))
+        self.con.execute(f"PREPARE chipex_check AS {sql}")  # bound once; data is read afresh each run
+
+    def check(self, row: dict[str, str | None]) -> dict[str, Any]:
+        self.con.register(
+            "orders_raw", pa.table({c: pa.array([row.get(c)], pa.string()) for c in (*REQUIRED, *OPTIONAL)})
+        )
+        loaded = load_orders(self.con, self.engine.catalog, label="order", offset=0)
+        if loaded.rejected:
+            r = loaded.rejected[0]
+            raise ChipexError(r.message, field=r.field)
+        new = _pairs(self.engine, self.con, loaded.items)
+        if new.num_rows:
+            self.con.register("chipex_items_new", new)
+            self.con.execute("INSERT INTO chipex_items SELECT * FROM chipex_items_new")
+        result = self.con.sql("EXECUTE chipex_check").to_arrow_table().to_pylist()[0]
+        return explain_row(result, self.engine)
+
+
+def _empty_raw() -> pa.Table:
+    return pa.table({c: pa.array([], pa.string()) for c in (*REQUIRED, *OPTIONAL)})
+
+
+_SINGLE: dict[int, SingleOrders] = {}
+
+
+def check_order(
+    *,
+    date: str | dt.date,
+    item: str,
+    quantity: int,
+    destination: str,
+    regime: str = "as-enforced",
+    catalog: Catalog | None = None,
+    rulebook: Rulebook | None = None,
+    engine: OrderEngine | None = None,
+    **optional: str | None,
+) -> dict[str, Any]:
+    """One order, explained: the same validation and rule expression as a whole book."""
+    unknown = set(optional) - set(OPTIONAL)
+    if unknown:
+        raise ChipexError(f"unknown order field(s): {', '.join(sorted(unknown))}")
+    eng = engine or make_engine(regime, catalog=catalog, rulebook=rulebook)
+    single = _SINGLE.get(id(eng))
+    if single is None or single.engine is not eng:
+        single = _SINGLE[id(eng)] = SingleOrders(eng)
+    row = {"date": str(date), "item": item, "quantity": str(quantity), "destination": destination}
+    row.update({k: (None if v is None else str(v)) for k, v in optional.items()})
+    return single.check(row)

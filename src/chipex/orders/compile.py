@@ -1,0 +1,107 @@
+"""Compile the licensing rule data (rules/licensing.yaml) into Ibis expressions.
+
+This is the one implementation of the licence rules: the same expression evaluates a single
+order (a one-row table) and a whole order book, on DuckDB, Polars or Spark. Each `When` key maps
+to one column test on the enriched order table built in `tables.py`.
+"""
+
+from __future__ import annotations
+
+import ibis
+from ibis.expr.types import BooleanValue, Table
+
+from chipex.rules.model import GroupTest, When
+
+TRUE = ibis.literal(True)
+
+
+def col_name(group: str) -> str:
+    """'D:5' -> 'D5' (country-group flags are columns)."""
+    return group.replace(":", "")
+
+
+def is_group(token: str) -> bool:
+    return ":" in token
+
+
+def _in(t: Table, prefixes: tuple[str, ...], token: str) -> BooleanValue:
+    """Is the country (any of the prefixed ones: end user's or parent's HQ) in a group or a code?"""
+    if is_group(token):
+        tests = [t[f"{p}_{col_name(token)}"] for p in prefixes]
+    else:  # codes compare as the rules see them: Hong Kong counts as China
+        tests = [t[f"{p}_as"] == token for p in prefixes]
+    out = tests[0].fill_null(False)
+    for test in tests[1:]:
+        out = out | test.fill_null(False)
+    return out
+
+
+def group_test(t: Table, prefixes: tuple[str, ...], test: GroupTest) -> BooleanValue:
+    cond: BooleanValue = TRUE
+    if test.any_of:
+        anyc = _in(t, prefixes, test.any_of[0])
+        for token in test.any_of[1:]:
+            anyc = anyc | _in(t, prefixes, token)
+        cond = cond & anyc
+    for token in test.none_of:
+        cond = cond & ~_in(t, prefixes, token)
+    return cond
+
+
+HQ = ("eu", "pa")  # the end user's headquarters, and its ultimate parent's
+
+
+def item_test(t: Table, prefixes: list[str]) -> BooleanValue:
+    if "any" in prefixes:
+        return TRUE
+    out = t.eccn.startswith(prefixes[0])
+    for p in prefixes[1:]:
+        out = out | t.eccn.startswith(p)
+    return out
+
+
+def when_expr(t: Table, w: When) -> BooleanValue:
+    cond: BooleanValue = TRUE
+    if w.item:
+        cond = cond & item_test(t, w.item)
+    if w.destination:
+        cond = cond & group_test(t, ("dest",), w.destination)
+    if w.destination_outside:
+        cond = cond & ~group_test(t, ("dest",), w.destination_outside)
+    if w.headquartered:
+        cond = cond & group_test(t, HQ, w.headquartered)
+    if w.ship_from:
+        cond = cond & group_test(t, ("from",), w.ship_from)
+    if w.end_use:
+        cond = cond & t.end_use.isin(w.end_use).fill_null(False)
+    if w.datacenter is not None:
+        cond = cond & (t.datacenter == w.datacenter).fill_null(False)
+    if w.tpp_below is not None:
+        cond = cond & (t.tpp < float(w.tpp_below)).fill_null(False)
+    if w.dram_bandwidth_below is not None:
+        cond = cond & (t.dram_bandwidth < float(w.dram_bandwidth_below)).fill_null(False)
+    if w.tier:
+        cond = cond & t.dest_tier.isin(w.tier).fill_null(False)
+    if w.any:
+        alt = when_expr(t, w.any[0])
+        for sub in w.any[1:]:
+            alt = alt | when_expr(t, sub)
+        cond = cond & alt
+    return cond
+
+
+def periods_in(t: Table, periods: list[int]) -> BooleanValue:
+    """period in the list, written as ranges (engines turn long IN lists into joins)."""
+    if not periods:
+        return ibis.literal(False)
+    runs: list[list[int]] = []
+    for k in sorted(periods):
+        if runs and k == runs[-1][1] + 1:
+            runs[-1][1] = k
+        else:
+            runs.append([k, k])
+    out = None
+    for lo, hi in runs:
+        test = t.period == lo if lo == hi else t.period.between(lo, hi)
+        out = test if out is None else out | test
+    return out

@@ -1,0 +1,137 @@
+"""Turn one result row (rule ids fired) into a full explanation with paragraphs and citations.
+
+Nothing is decided here: the decision is the row's; this only looks up the rule data it names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from chipex.orders.engine import OrderEngine
+
+DISCLAIMER = "chipex is analysis, not legal advice."
+
+
+def split_ids(value: str | None) -> list[str]:
+    return [x for x in (value or "").split(";") if x]
+
+
+def _where(code: str | None, on: dt.date, engine: OrderEngine) -> str:
+    if not code:
+        return "not given"
+    groups = engine.rulebook.countries.groups_of(code, on)
+    rule_code = engine.rulebook.countries.rule_country(code)
+    shown = code if rule_code == code else f"{code} (as {rule_code})"
+    return f"{shown} [{', '.join(groups) or 'no listed group'}]"
+
+
+def explain_row(row: dict[str, Any], engine: OrderEngine) -> dict[str, Any]:
+    rb = engine.rulebook
+    on: dt.date = row["date"]
+    reqs = {r.id: r for r in rb.licensing.requirements}
+    letters = {letter.id: letter for letter in rb.letters}
+    context = (
+        f"item {row['item']} ({row['eccn'] or 'no 3A090/4A090 paragraph'}); destination "
+        f"{_where(row['destination'], on, engine)}; end-user HQ {_where(row['end_user_hq'], on, engine)}; "
+        f"parent HQ {_where(row['parent_hq'], on, engine)}; end use {row['end_use'] or 'not declared'}"
+    )
+    reasons = []
+    for rid in split_ids(row["reasons"]):
+        certain = not rid.endswith("?")
+        rid = rid.rstrip("?")
+        if rid in reqs:
+            r = reqs[rid]
+            reasons.append(
+                {
+                    "rule": r.id,
+                    "paragraph": r.paragraph,
+                    "citation": r.citation,
+                    "confidence": r.confidence,
+                    "met": True,
+                    "detail": f"{r.text} Here: {context}.",
+                }
+            )
+        else:
+            letter = letters[rid]
+            detail = f"Is-informed letter to {letter.informed} ({letter.legal_basis}) covers this item for {', '.join(letter.destinations)}"
+            if not certain:
+                detail += (
+                    f"; it binds {letter.informed} (or an exporter BIS has so informed): exporter not given, "
+                    "so the licence requirement is shown as applying"
+                )
+            reasons.append(
+                {
+                    "rule": f"is-informed {letter.id}",
+                    "paragraph": letter.legal_basis,
+                    "citation": letter.citation,
+                    "confidence": letter.confidence,
+                    "met": True if certain else None,
+                    "detail": detail + f". Here: {context}.",
+                }
+            )
+    if not reasons:
+        reasons.append(
+            {
+                "rule": "none",
+                "paragraph": None,
+                "citation": None,
+                "confidence": None,
+                "met": False,
+                "detail": f"No advanced-computing licence requirement applies on {on} ({engine.regime}). Here: {context}.",
+            }
+        )
+    excs = {e.id: e for e in rb.licensing.exceptions}
+    exceptions = [
+        {
+            "id": e.id,
+            "paragraph": e.paragraph,
+            "citation": e.citation,
+            "confidence": e.confidence,
+            "conditions": e.conditions,
+            "missing": e.missing,
+        }
+        for e in (excs[i] for i in split_ids(row["exceptions"]))
+    ]
+    pols = {p.id: p for p in rb.licensing.policies}
+    policy = None
+    if row["policy_rule"]:
+        p = pols[row["policy_rule"]]
+        policy = {
+            "policy": p.policy,
+            "rule": p.id,
+            "paragraph": p.paragraph,
+            "citation": p.citation,
+            "confidence": p.confidence,
+            "note": p.note,
+        }
+    version = rb.version_on(on)
+    classification = engine.classifications.get((row["item_id"], engine.period_of(on)))
+    depends = split_ids(row["depends_on"])
+    out = {
+        "line": row["line"],
+        "date": on.isoformat(),
+        "item": row["item"],
+        "item_id": row["item_id"],
+        "quantity": row["quantity"],
+        "destination": row["destination"],
+        "license_required": row["license_required"],
+        "eccn": row["eccn"],
+        "reasons": reasons,
+        "exceptions": exceptions,
+        "policy": policy,
+        "depends_on": depends,
+        "regime": engine.regime,
+        "rule_version": version.id if version else None,
+        "tpp_total": float(row["tpp_total"]) if row["tpp_total"] is not None else None,
+        "classification": classification.to_dict() if classification else None,
+        "disclaimer": DISCLAIMER,
+    }
+    if row["license_required"] != row["license_required_otherwise"]:
+        out["outcomes"] = {
+            "if the uncertain conditions hold": row["license_required"],
+            "otherwise": row["license_required_otherwise"],
+        }
+    for k in ("end_user", "end_user_hq", "parent_hq", "consignee", "end_use", "ship_from", "exporter"):
+        out[k] = row[k]
+    return out

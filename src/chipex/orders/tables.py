@@ -1,0 +1,181 @@
+"""Small lookup tables that turn an order line into the flat columns the rules test.
+
+Time is cut into periods at every date on which any rule, group membership or letter changes, so
+within one period every rule is either in force or not: a line's date maps to its period, and the
+item's classification and the countries' groups are looked up per period. Built once per run from
+the rulebook (tiny: items x periods, countries x periods).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+
+import pyarrow as pa
+import pycountry
+
+from chipex.catalog import Catalog
+from chipex.catalog.model import Chip
+from chipex.core.classify import Classification, classify, measure
+from chipex.core.metrics import as_float
+from chipex.orders.compile import col_name
+from chipex.rules import Rulebook
+
+DECIMAL = pa.decimal128(20, 6)
+DAY = dt.timedelta(days=1)
+
+
+def _breakpoints(rb: Rulebook) -> list[dt.date]:
+    dates: set[dt.date] = {v.effective for v in rb.versions}
+    for eccn in rb.eccns.values():
+        dates.update(t.effective for t in eccn.texts)
+    for letter in rb.letters:
+        dates.add(letter.effective)
+        if letter.until:
+            dates.add(letter.until + DAY)
+    lic = rb.licensing
+    for rule in [*lic.requirements, *lic.exceptions, *lic.policies]:
+        dates.update({rule.effective, rule.starts})
+        if rule.until:
+            dates.add(rule.until + DAY)
+    dates.update(rb.countries.change_dates())
+    return sorted(dates)
+
+
+@dataclass
+class Periods:
+    """Period k covers [starts[k], starts[k+1]); period 0 is everything before the first rule."""
+
+    starts: list[dt.date]
+
+    @classmethod
+    def of(cls, rb: Rulebook) -> Periods:
+        return cls([dt.date.min, *_breakpoints(rb)])
+
+    def index(self, on: dt.date) -> int:
+        return bisect.bisect_right(self.starts, on) - 1
+
+    def start(self, k: int) -> dt.date:
+        return self.starts[k]
+
+    def where(self, predicate) -> list[int]:
+        """Periods during which `predicate(start_date)` holds (constant within a period)."""
+        return [k for k, s in enumerate(self.starts) if predicate(s)]
+
+
+def _dec(x: float | None) -> Decimal | None:
+    return None if x is None else Decimal(str(x)).quantize(Decimal("0.000001"))
+
+
+@dataclass
+class ItemStatus:
+    item_id: str
+    units: int  # accelerators per item (a system of N chips counts N)
+    chip: Chip
+
+
+def item_status_table(
+    items: list[ItemStatus], periods: list[int], p: Periods, rb: Rulebook, catalog: Catalog
+) -> tuple[pa.Table, dict[tuple[str, int], Classification]]:
+    """Classification of every (item, period) pair the input needs."""
+    rows: dict[str, list] = {
+        k: []
+        for k in (
+            "item_id",
+            "period",
+            "eccn",
+            "datacenter",
+            "tpp",
+            "tpp_item",
+            "dram_bandwidth",
+            "letters",
+            "letter_vendor",
+            "depends",
+        )
+    }
+    classes: dict[tuple[str, int], Classification] = {}
+    for it in items:
+        for k in periods:
+            c = classify(it.chip, p.start(k) if k else dt.date(1900, 1, 1), catalog=catalog, rulebook=rb)
+            classes[(it.item_id, k)] = c
+            per_chip = _per_chip(c, catalog)
+            rows["item_id"].append(it.item_id)
+            rows["period"].append(k)
+            rows["eccn"].append(c.eccn or "")
+            rows["datacenter"].append(c.datacenter if it.chip.kind != "system" else per_chip[1])
+            rows["tpp"].append(_dec(per_chip[0]))
+            rows["tpp_item"].append(_dec(c.tpp))
+            rows["dram_bandwidth"].append(_dec(per_chip[2]))
+            rows["letters"].append("".join(f";{r.id}" for r in c.other_requirements) + ";")
+            rows["letter_vendor"].append(
+                ";" + ";".join(sorted({r.informed.lower() for r in c.other_requirements})) + ";"
+            )
+            rows["depends"].append(",".join(c.depends_on))
+    schema = pa.schema(
+        [
+            ("item_id", pa.string()),
+            ("period", pa.int32()),
+            ("eccn", pa.string()),
+            ("datacenter", pa.bool_()),
+            ("tpp", DECIMAL),
+            ("tpp_item", DECIMAL),
+            ("dram_bandwidth", DECIMAL),
+            ("letters", pa.string()),
+            ("letter_vendor", pa.string()),
+            ("depends", pa.string()),
+        ]
+    )
+    return pa.table(rows, schema=schema), classes
+
+
+def _per_chip(c: Classification, catalog: Catalog) -> tuple[float | None, bool | None, float | None]:
+    """TPP, datacenter flag and DRAM bandwidth of the IC a line is about (for systems: the chip inside)."""
+    if not c.contains:
+        return c.tpp, c.datacenter, c.memory_bandwidth_gbps
+    chip = catalog.get(c.contains[0]["chip"])
+    m = measure(chip)
+    bw = chip.memory_bandwidth_gbps.value if chip.memory_bandwidth_gbps else None
+    return as_float(m.tpp), chip.datacenter.value, float(bw) if bw is not None else None
+
+
+@dataclass
+class CountryTables:
+    rb: Rulebook
+    periods: Periods
+    regime: str
+
+    @cached_property
+    def groups(self) -> list[str]:
+        return list(self.rb.countries.data.groups)
+
+    @cached_property
+    def codes(self) -> list[str]:
+        return sorted({c.alpha_2 for c in pycountry.countries} | {"XK"})
+
+    def table(self) -> pa.Table:
+        """One row per (country, period): group flags and AI Diffusion tier under the regime."""
+        countries = self.rb.countries
+        cols: dict[str, list] = {"code": [], "as_code": [], "period": []}
+        for g in self.groups:
+            cols[col_name(g)] = []
+        cols["tier"] = []
+        for k, start in enumerate(self.periods.starts):
+            on = start if k else dt.date(1900, 1, 1)
+            members = {g: countries.members(g, on) for g in self.groups}
+            for code in self.codes:
+                rule_code = countries.rule_country(code)
+                cols["code"].append(code)
+                cols["as_code"].append(rule_code)
+                cols["period"].append(k)
+                for g in self.groups:
+                    cols[col_name(g)].append(rule_code in members[g])
+                cols["tier"].append(countries.tier(code, on, self.regime))
+        schema = pa.schema(
+            [("code", pa.string()), ("as_code", pa.string()), ("period", pa.int32())]
+            + [(col_name(g), pa.bool_()) for g in self.groups]
+            + [("tier", pa.int8())]
+        )
+        return pa.table(cols, schema=schema)

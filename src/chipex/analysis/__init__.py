@@ -1,0 +1,1 @@
+"""Analyses built on the catalog and the rulebook: compute accounting and policy."""

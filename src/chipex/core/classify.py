@@ -291,13 +291,12 @@ def _classify_ic(chip: Chip, on: dt.date, rulebook: Rulebook, datacenter: bool |
             eccn, met, reasons, certain = _evaluate_text(m, text)
         out.eccn, out.paragraphs_met, out.reasons = eccn, met, reasons
         if certain is None and eccn:
-            missing = sorted(
-                {r.detail.split(" ")[0] for r in reasons if r.met is None and "unknown" in r.detail}
-            )
-            out.depends_on.extend(x for x in missing if x not in out.depends_on)
-            out.warnings.append(
-                f"{eccn} is possible but not certain: {', '.join(missing) or 'a figure'} unknown in the catalog"
-            )
+            used = {pr.metric for para in text.paragraphs for pr in para.all}
+            used |= {pr.metric for note in text.notes for pr in note.all}
+            missing = sorted(x for x in used if m.value(x) is None and x not in out.depends_on)
+            if missing:
+                out.depends_on.extend(missing)
+                out.warnings.append(f"{eccn} is possible but not certain: {', '.join(missing)} unknown in the catalog")
         if text.compliance and on < text.compliance:
             out.warnings.append(
                 f"{text.id} effective {text.effective}; compliance required from {text.compliance}"

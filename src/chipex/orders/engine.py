@@ -220,7 +220,7 @@ class OrderEngine:
             policy_rule=ibis.ifelse(required, policy_rule, None),
             depends_on=depends,
             tpp_total=(t.tpp_item * t.quantity).cast("decimal(38,6)"),
-        ).select(RESULT_COLUMNS)
+        ).select(RESULT_COLUMNS).order_by("line")
 
 
 def put_table(backend, name: str, table: pa.Table) -> Table:

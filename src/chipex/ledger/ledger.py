@@ -1,0 +1,1196 @@
+"""The ledger: licences, reservations against licences and caps, shipments, cancellations and
+recorded determinations, each an append-only, hash-chained event on SQLite or PostgreSQL.
+
+A reservation is one transaction: it locks the buckets it draws on (SQLite: BEGIN IMMEDIATE;
+PostgreSQL: SELECT ... FOR UPDATE on the bucket rows, then on the chain head), sums what they hold,
+refuses if a binding limit would be passed, and otherwise appends its event and entries. So many
+processes reserving at once never push a total past its limit, and a retried request (same
+idempotency key) is counted once. Nothing is ever updated: a cancellation is a new event whose
+entries release the reservation's amounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import math
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from chipex.catalog import Catalog, default_catalog
+from chipex.catalog.model import Chip
+from chipex.core.classify import classify, measure, parse_date
+from chipex.datafiles import validate
+from chipex.errors import ChipexError
+from chipex.ledger import audit
+from chipex.ledger.caps import Caps, bucket_name, check_regime, default_caps, eccn_matches
+from chipex.ledger.db import open_engine, transaction
+from chipex.ledger.schema import SCALE, Bucket, ChainHead, Entry, Event
+from chipex.rules.countries import iso_code
+
+T = TypeVar("T")
+RETRIES = 20  # PostgreSQL: a deadlock or a racing duplicate is retried from the start
+_RETRY_SQLSTATES = {"40001", "40P01", "23505"}  # serialization failure, deadlock, unique violation
+RESERVATION_KINDS = ("reservation.made", "reservation.shipped", "reservation.cancelled")
+DRAW_KINDS = ("reservation.made", "reservation.cancelled")  # the events that carry amounts
+
+
+def party_key(name: str) -> str:
+    """The key a party is counted under: case and spacing do not make a new consignee."""
+    return " ".join(name.split()).casefold()
+
+
+def scaled(x: Fraction) -> int:
+    """An amount in 1/SCALE units, rounded up: a cap never counts less than was shipped."""
+    return math.ceil(x * SCALE)
+
+
+def num(x: Fraction) -> str:
+    """Exact decimal text of an amount held at 1/SCALE precision."""
+    return str(Decimal(x.numerator) / Decimal(x.denominator)) if x.denominator != 1 else str(x.numerator)
+
+
+# --- requests and their resolution -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """One shipment line to reserve, or to ask the remaining quantity for.
+
+    Give a catalog `item` with `units` (its TPP and ECCN are computed for the date), or `tpp` (the
+    line's total) with `eccn` for an item the catalog does not hold.
+    """
+
+    destination: str
+    consignee: str
+    units: int | None = None
+    item: str | None = None
+    tpp: Decimal | int | str | None = None
+    eccn: str | None = None
+    on: dt.date | str | None = None
+    licence: str | None = None
+    authorization: str | None = None
+    veu: str | None = None
+    end_user: str | None = None
+
+
+@dataclass(frozen=True)
+class Line:
+    """A request resolved against the catalog and the rules: what a reservation event records."""
+
+    item: str | None
+    item_name: str | None
+    eccn: str | None
+    units: int | None
+    tpp: Fraction | None
+    destination: str
+    consignee: str
+    end_user: str | None
+    veu: str | None
+    on: dt.date
+    licence: str | None
+    authorization: str
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "item": self.item,
+            "item_name": self.item_name,
+            "eccn": self.eccn,
+            "units": self.units,
+            "tpp": None if self.tpp is None else num(self.tpp),
+            "destination": self.destination,
+            "consignee": self.consignee,
+            "end_user": self.end_user,
+            "veu": self.veu,
+            "date": self.on.isoformat(),
+            "licence": self.licence,
+            "authorization": self.authorization,
+        }
+
+    def keys(self) -> dict[str, str | None]:
+        """The allocation keys a cap may be counted per."""
+        return {
+            "destination": self.destination,
+            "consignee": party_key(self.consignee),
+            "end_user": party_key(self.end_user) if self.end_user else None,
+            "veu": self.veu,
+        }
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """One quantity a line draws on: a licence's units or TPP, or a cap's allocation."""
+
+    bucket: str
+    title: str
+    unit: str  # units | tpp
+    limit: Fraction
+    used: Fraction  # before this line
+    requested: Fraction
+    binding: bool
+    on_exceed: str  # refuse | report
+    citation: str
+    confidence: str | None  # of the limit figure; None for a licence (the ledger's own record)
+    why: str
+
+    @property
+    def remaining(self) -> Fraction:
+        return self.limit - self.used
+
+    @property
+    def exceeds(self) -> bool:
+        return self.used + self.requested > self.limit
+
+    def refusal(self) -> str:
+        left = max(self.remaining, Fraction(0))
+        return f"{self.title}: {_fmt(left)} {self.unit} left of {_fmt(self.limit)}; this needs {_fmt(self.requested)}"
+
+    def report(self) -> str:
+        return (
+            f"{self.title}: cumulative {_fmt(self.used + self.requested)} {self.unit} reaches "
+            f"{_fmt(self.limit)} ({self.citation})"
+        )
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "bucket": self.bucket,
+            "title": self.title,
+            "unit": self.unit,
+            "limit": num(self.limit),
+            "used": num(self.used),
+            "amount": num(self.requested),
+            "binding": self.binding,
+            "on_exceed": self.on_exceed,
+            "citation": self.citation,
+            "confidence": self.confidence,
+            "why": self.why,
+        }
+
+    @classmethod
+    def from_record(cls, r: dict[str, Any]) -> Headroom:
+        return cls(
+            bucket=r["bucket"],
+            title=r["title"],
+            unit=r["unit"],
+            limit=Fraction(r["limit"]),
+            used=Fraction(r["used"]),
+            requested=Fraction(r["amount"]),
+            binding=r["binding"],
+            on_exceed=r["on_exceed"],
+            citation=r["citation"],
+            confidence=r["confidence"],
+            why=r["why"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.record(), "remaining": num(self.remaining), "exceeds": self.exceeds}
+
+
+def _fmt(x: Fraction) -> str:
+    return f"{x.numerator // x.denominator:,}" if x.denominator == 1 else f"{float(x):,.3f}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to a reserve, ship or cancel: what happened and every quantity it drew on."""
+
+    key: str
+    status: str  # reserved | shipped | cancelled | refused
+    seq: int | None  # the event that recorded it (None when refused)
+    line: dict[str, Any]
+    draws: list[Headroom]
+    refusals: list[str] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)
+    not_counted: list[str] = field(default_factory=list)
+    replayed: bool = False  # the key was seen before: nothing new was recorded
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "refused"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "status": self.status,
+            "event": self.seq,
+            "replayed": self.replayed,
+            "line": self.line,
+            "draws": [d.to_dict() for d in self.draws],
+            "refusals": self.refusals,
+            "reports": self.reports,
+            "not_counted": self.not_counted,
+        }
+
+
+class _Refused(Exception):
+    """Raised inside a write transaction so it rolls back; carries the refusal outward."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+
+# --- licences ----------------------------------------------------------------------------------
+
+
+class LicenceSpec(BaseModel):
+    """A licence as granted: who, what, where, when, and how much (units and/or TPP)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(min_length=1, max_length=200)
+    holder: str = Field(min_length=1)
+    items: list[str] = Field([], description="catalog chips or systems; empty: any item")
+    eccns: list[str] = Field([], description="ECCN paragraphs covered; empty: any")
+    destinations: list[str] = Field(min_length=1)
+    consignees: list[str] = []
+    end_users: list[str] = []
+    valid_from: dt.date
+    valid_to: dt.date
+    conditions: list[str] = []
+    units: int | None = Field(None, gt=0)
+    tpp: Decimal | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _sane(self) -> LicenceSpec:
+        if self.units is None and self.tpp is None:
+            raise ValueError("a licence grants a quantity: give units and/or tpp")
+        if self.valid_to < self.valid_from:
+            raise ValueError("valid_to is before valid_from")
+        return self
+
+
+@dataclass(frozen=True)
+class Licence:
+    number: str
+    holder: str
+    items: list[str]
+    eccns: list[str]
+    destinations: list[str]
+    consignees: list[str]
+    end_users: list[str]
+    valid_from: dt.date
+    valid_to: dt.date
+    conditions: list[str]
+    units: int | None
+    tpp: Fraction | None
+    seq: int
+    recorded_at: str
+    recorded_by: str
+
+    @classmethod
+    def from_event(cls, ev: Any) -> Licence:
+        p = audit.parse(ev.payload)
+        return cls(
+            number=p["number"],
+            holder=p["holder"],
+            items=p["items"],
+            eccns=p["eccns"],
+            destinations=p["destinations"],
+            consignees=p["consignees"],
+            end_users=p["end_users"],
+            valid_from=dt.date.fromisoformat(p["valid_from"]),
+            valid_to=dt.date.fromisoformat(p["valid_to"]),
+            conditions=p["conditions"],
+            units=p["units"],
+            tpp=None if p["tpp"] is None else Fraction(p["tpp"]),
+            seq=ev.seq,
+            recorded_at=ev.at,
+            recorded_by=ev.actor,
+        )
+
+    def quantities(self) -> list[tuple[str, Fraction]]:
+        """(unit, granted) for each quantity the licence counts."""
+        out = []
+        if self.units is not None:
+            out.append(("units", Fraction(self.units)))
+        if self.tpp is not None:
+            out.append(("tpp", self.tpp))
+        return out
+
+    def bucket(self, unit: str) -> str:
+        return f"licence/{self.number}/{unit}"
+
+    def headroom(self, used: dict[str, Fraction], line: Line | None = None) -> list[Headroom]:
+        """Each granted quantity with what is used (and what `line` would draw)."""
+        out = []
+        for unit, granted in self.quantities():
+            requested = Fraction(0)
+            if line is not None:
+                requested = (
+                    Fraction(line.units) if unit == "units" and line.units else line.tpp or Fraction(0)
+                )
+            out.append(
+                Headroom(
+                    bucket=self.bucket(unit),
+                    title=f"licence {self.number}",
+                    unit=unit,
+                    limit=granted,
+                    used=used.get(self.bucket(unit), Fraction(0)),
+                    requested=requested,
+                    binding=True,
+                    on_exceed="refuse",
+                    citation=f"licence {self.number} held by {self.holder}, valid {self.valid_from} to {self.valid_to}",
+                    confidence=None,
+                    why="a licence's quantity binds under every regime",
+                )
+            )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["tpp"] = None if self.tpp is None else num(self.tpp)
+        return d
+
+    def check(self, line: Line) -> None:
+        """The licence's terms against a line; a mismatch is the user's error, named by field."""
+        n = self.number
+        if not self.valid_from <= line.on <= self.valid_to:
+            raise ChipexError(
+                f"{line.on} is outside licence {n}'s validity ({self.valid_from} to {self.valid_to})",
+                field="date",
+            )
+        if line.destination not in self.destinations:
+            raise ChipexError(
+                f"licence {n} does not cover {line.destination} (it covers {', '.join(self.destinations)})",
+                field="destination",
+            )
+        if self.items and line.item not in self.items:
+            raise ChipexError(
+                f"licence {n} does not cover {line.item_name or 'this item'} (it covers {', '.join(self.items)})",
+                field="item",
+            )
+        if self.eccns and not (line.eccn and any(eccn_matches(line.eccn, e) for e in self.eccns)):
+            raise ChipexError(
+                f"licence {n} covers {', '.join(self.eccns)}, not {line.eccn or 'an unclassified item'}",
+                field="eccn",
+            )
+        if self.consignees and party_key(line.consignee) not in {party_key(c) for c in self.consignees}:
+            raise ChipexError(
+                f"licence {n} does not name consignee '{line.consignee}' ({'; '.join(self.consignees)})",
+                field="consignee",
+            )
+        if self.end_users and not (
+            line.end_user and party_key(line.end_user) in {party_key(e) for e in self.end_users}
+        ):
+            raise ChipexError(f"licence {n} names end users: {'; '.join(self.end_users)}", field="end_user")
+        if self.units is not None and line.units is None:
+            raise ChipexError(f"licence {n} is granted in units: give the number of units", field="units")
+        if self.tpp is not None and line.tpp is None:
+            raise ChipexError(
+                f"licence {n} is granted in TPP: give a catalog item or the line's TPP", field="tpp"
+            )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    key: str
+    seq: int
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class CapRow:
+    """One line of `ledger caps`: a cap's allocation for one key and period on a date."""
+
+    cap: str
+    title: str
+    key: str | None
+    period: str | None
+    limit: Fraction | None
+    used: Fraction | None
+    binding: bool
+    why: str
+    applies: bool
+    note: str
+    on_exceed: str
+    citation: str
+    confidence: str
+    limit_confidence: str | None
+    limit_source: str | None
+    h100e_tpp: Fraction
+
+    @property
+    def remaining(self) -> Fraction | None:
+        return None if self.limit is None or self.used is None else self.limit - self.used
+
+    def to_dict(self) -> dict[str, Any]:
+        def opt(x: Fraction | None) -> str | None:
+            return None if x is None else num(x)
+
+        def h100e(x: Fraction | None) -> float | None:
+            return None if x is None else round(float(x / self.h100e_tpp), 1)
+
+        return {
+            "cap": self.cap,
+            "title": self.title,
+            "key": self.key,
+            "period": self.period,
+            "unit": "tpp",
+            "limit": opt(self.limit),
+            "used": opt(self.used),
+            "remaining": opt(self.remaining),
+            "limit_h100e": h100e(self.limit),
+            "used_h100e": h100e(self.used),
+            "remaining_h100e": h100e(self.remaining),
+            "binding": self.binding,
+            "why": self.why,
+            "applies": self.applies,
+            "note": self.note,
+            "on_exceed": self.on_exceed,
+            "citation": self.citation,
+            "confidence": self.confidence,
+            "limit_confidence": self.limit_confidence,
+            "limit_source": self.limit_source,
+        }
+
+
+# --- the ledger --------------------------------------------------------------------------------
+
+
+def _actor() -> str:
+    try:
+        return os.environ.get("CHIPEX_USER") or getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "unknown"
+
+
+class Ledger:
+    """The ledger on one database. Open with `open_ledger(db)`; close (or use `with`) when done."""
+
+    def __init__(
+        self,
+        db: str | None = None,
+        *,
+        actor: str | None = None,
+        caps: Caps | None = None,
+        catalog: Catalog | None = None,
+    ) -> None:
+        self.engine = open_engine(db)
+        self.actor = actor or _actor()
+        self.caps = caps or default_caps()
+        self.rulebook = self.caps.rulebook
+        self._catalog = catalog
+        self._classified: dict[tuple[str, dt.date], tuple[str | None, Fraction | None]] = {}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = default_catalog()
+        return self._catalog
+
+    # --- transactions ---
+
+    def _write(self, fn: Callable[[Connection], T]) -> T:
+        """Run `fn` in one write transaction, retrying PostgreSQL deadlocks and racing duplicates."""
+        for attempt in range(RETRIES + 1):
+            try:
+                with transaction(self.engine, write=True) as conn:
+                    return fn(conn)
+            except DBAPIError as exc:
+                if attempt < RETRIES and getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES:
+                    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                    continue
+                if isinstance(exc, OperationalError):
+                    raise ChipexError(f"the ledger database refused the change: {exc.orig}") from None
+                raise
+        raise AssertionError("unreachable")
+
+    def _append(self, conn: Connection, kind: str, subject: str, payload: dict[str, Any]) -> int:
+        """Append one event to the chain (the chain head is locked until commit)."""
+        head = conn.execute(
+            select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update()
+        ).one()
+        seq = head.seq + 1
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        text = audit.canonical(payload)
+        digest = audit.event_hash(head.hash, at, self.actor, kind, subject, text)
+        conn.execute(
+            insert(Event).values(
+                seq=seq,
+                at=at,
+                actor=self.actor,
+                kind=kind,
+                subject=subject,
+                payload=text,
+                prev_hash=head.hash,
+                hash=digest,
+            )
+        )
+        conn.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=seq, hash=digest))
+        return seq
+
+    def _lock_buckets(self, conn: Connection, units: dict[str, str]) -> dict[str, int]:
+        """Create missing buckets and lock them all, in name order (no deadlocks between writers)."""
+        names = sorted(units)
+        ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(
+            ins(Bucket)
+            .values([{"name": n, "unit": units[n]} for n in names])
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        rows = conn.execute(
+            select(Bucket.id, Bucket.name)
+            .where(Bucket.name.in_(names))
+            .order_by(Bucket.name)
+            .with_for_update()
+        ).all()
+        return {r.name: r.id for r in rows}
+
+    @staticmethod
+    def _used(conn: Connection, names: list[str]) -> dict[str, Fraction]:
+        """What each bucket holds now (reserved and shipped, less cancelled)."""
+        if not names:
+            return {}
+        rows = conn.execute(
+            select(Bucket.name, func.coalesce(func.sum(Entry.amount), 0))
+            .join(Entry, Entry.bucket_id == Bucket.id, isouter=True)
+            .where(Bucket.name.in_(names))
+            .group_by(Bucket.name)
+        ).all()
+        found = {name: Fraction(int(total), SCALE) for name, total in rows}
+        return {n: found.get(n, Fraction(0)) for n in names}
+
+    @staticmethod
+    def _events(conn: Connection, subject: str) -> dict[str, Any]:
+        rows = conn.execute(select(Event).where(Event.subject == subject)).all()
+        return {ev.kind: ev for ev in rows}
+
+    # --- resolution ---
+
+    def _item(self, chip: Chip, on: dt.date) -> tuple[str | None, Fraction | None]:
+        """(ECCN on the date, TPP per unit) of a catalog chip or system, exactly."""
+        cached = self._classified.get((chip.id, on))
+        if cached is None:
+            c = classify(chip, on, catalog=self.catalog, rulebook=self.rulebook)
+            if c.depends_on:
+                raise ChipexError(
+                    f"the ECCN of {chip.name} on {on} depends on {', '.join(c.depends_on)}: give the ECCN",
+                    field="eccn",
+                )
+            if chip.kind == "system":
+                parts = [(measure(self.catalog.get(p.chip)).tpp, p.count) for p in chip.contains]
+                tpp = (
+                    None if any(t is None for t, _ in parts) else sum((t * n for t, n in parts), Fraction(0))
+                )
+            else:
+                tpp = measure(chip).tpp
+            cached = (c.eccn, tpp)
+            self._classified[(chip.id, on)] = cached
+        return cached
+
+    def resolve(self, req: Request) -> Line:
+        """Check and complete a request (catalog, country, quantities) before any database work."""
+        on = dt.date.today() if req.on is None else parse_date(req.on)
+        destination = iso_code(req.destination or "")
+        if destination is None:
+            raise ChipexError(
+                f"unknown destination '{req.destination}' (use an ISO code such as IN)", field="to"
+            )
+        if not req.consignee or not req.consignee.strip():
+            raise ChipexError("name the ultimate consignee", field="consignee")
+        if req.units is not None and (isinstance(req.units, bool) or req.units <= 0):
+            raise ChipexError(f"units must be a positive whole number, not {req.units}", field="units")
+        given_tpp = None
+        if req.tpp is not None:
+            try:
+                given_tpp = Fraction(Decimal(str(req.tpp)))
+            except (ArithmeticError, ValueError):
+                raise ChipexError(f"TPP must be a number, not '{req.tpp}'", field="tpp") from None
+            if given_tpp <= 0:
+                raise ChipexError(f"TPP must be positive, not {req.tpp}", field="tpp")
+        item = item_name = None
+        eccn, tpp = req.eccn, given_tpp
+        if req.item:
+            if req.tpp is not None:
+                raise ChipexError("give a catalog item with units, or the line's TPP, not both", field="tpp")
+            if req.units is None:
+                raise ChipexError(f"how many units of {req.item}?", field="units")
+            chip = self.catalog.get(req.item)
+            item, item_name = chip.id, chip.name
+            found_eccn, unit_tpp = self._item(chip, on)
+            eccn = req.eccn or found_eccn
+            if unit_tpp is None:
+                raise ChipexError(f"the catalog has no TPP for {chip.name}: give the line's TPP", field="tpp")
+            tpp = unit_tpp * req.units
+        elif req.units is None and tpp is None:
+            raise ChipexError("give a quantity: units of a catalog item, or the line's TPP", field="units")
+        elif req.eccn is None:
+            raise ChipexError("an item outside the catalog needs its ECCN (e.g. 3A090.a)", field="eccn")
+        if req.licence:
+            authorization = req.authorization or "licence"
+            if authorization != "licence":
+                raise ChipexError(f"a line under licence {req.licence} cannot also be under {authorization}")
+        elif req.authorization in (None, "licence"):
+            raise ChipexError(
+                f"name the licence, or the authorization ({', '.join(a for a in self.caps.data.authorizations)})",
+                field="licence",
+            )
+        else:
+            authorization = req.authorization
+        if authorization not in self.caps.data.authorizations:
+            known = ", ".join(self.caps.data.authorizations)
+            raise ChipexError(f"unknown authorization '{authorization}' (known: {known})", field="under")
+        return Line(
+            item=item,
+            item_name=item_name,
+            eccn=eccn,
+            units=req.units,
+            tpp=None if tpp is None else Fraction(scaled(tpp), SCALE),
+            destination=destination,
+            consignee=" ".join(req.consignee.split()),
+            end_user=req.end_user,
+            veu=req.veu,
+            on=on,
+            licence=req.licence,
+            authorization=authorization,
+        )
+
+    def _licence(self, conn: Connection, number: str) -> Licence:
+        ev = conn.execute(
+            select(Event).where(Event.kind == "licence.added", Event.subject == number)
+        ).one_or_none()
+        if ev is None:
+            raise ChipexError(
+                f"unknown licence '{number}' (see 'chipex ledger licence list')", field="licence"
+            )
+        return Licence.from_event(ev)
+
+    def _headroom(self, conn: Connection, line: Line, regime: str) -> tuple[list[Headroom], list[str]]:
+        """Every quantity the line draws on (without amounts used yet) and why other caps do not count it."""
+        specs: list[Headroom] = []
+        if line.licence:
+            lic = self._licence(conn, line.licence)
+            lic.check(line)
+            specs += lic.headroom({}, line)
+        applied = self.caps.applicable(
+            eccn=line.eccn,
+            destination=line.destination,
+            authorization=line.authorization,
+            on=line.on,
+            keys=line.keys(),
+            regime=regime,
+        )
+        for a in applied:
+            if line.tpp is None:
+                raise ChipexError(
+                    f"{a.cap.title} counts TPP: give a catalog item or the line's TPP", field="tpp"
+                )
+            specs.append(
+                Headroom(
+                    bucket=a.bucket,
+                    title=f"{a.cap.title} [{a.key}, {a.period}]",
+                    unit="tpp",
+                    limit=a.limit_tpp,
+                    used=Fraction(0),
+                    requested=line.tpp,
+                    binding=a.binding,
+                    on_exceed=a.cap.on_exceed,
+                    citation=a.cap.citation,
+                    confidence=a.limit_confidence,
+                    why=a.why,
+                )
+            )
+        counted = {a.cap.id for a in applied}
+        skipped = [
+            f"{cap.id}: {why}"
+            for cap in self.caps.caps
+            if cap.id not in counted
+            and (
+                why := self.caps.out_of_scope(
+                    cap,
+                    eccn=line.eccn,
+                    destination=line.destination,
+                    authorization=line.authorization,
+                    on=line.on,
+                )
+            )
+        ]
+        return specs, skipped
+
+    @staticmethod
+    def _with_used(specs: list[Headroom], used: dict[str, Fraction]) -> list[Headroom]:
+        return [replace(s, used=used[s.bucket]) for s in specs]
+
+    # --- the API ---
+
+    def remaining(self, request: Request, *, regime: str = "as-printed") -> list[Headroom]:
+        """What a line would draw on and how much each has left, without reserving anything.
+
+        For the order checker: a line with any `h.exceeds and h.binding` would be refused.
+        """
+        check_regime(regime)
+        line = self.resolve(request)
+        with transaction(self.engine, write=False) as conn:
+            specs, _ = self._headroom(conn, line, regime)
+            return self._with_used(specs, self._used(conn, [s.bucket for s in specs]))
+
+    def reserve(
+        self, request: Request, *, key: str | None = None, regime: str = "as-printed", ship: bool = False
+    ) -> Outcome:
+        """Reserve a line against its licence and every cap it counts against, atomically.
+
+        `key` is the idempotency key: a request repeated with the same key is answered from the
+        ledger and counted once. `ship=True` records the shipment in the same transaction.
+        """
+        check_regime(regime)
+        line = self.resolve(request)
+        key = key or f"r-{uuid.uuid4().hex[:16]}"
+        try:
+            return self._write(lambda conn: self._reserve(conn, line, key, regime, ship))
+        except _Refused as refused:
+            return refused.outcome
+
+    def _reserve(self, conn: Connection, line: Line, key: str, regime: str, ship: bool) -> Outcome:
+        record = line.record()
+        existing = self._events(conn, key)
+        if "reservation.made" in existing:
+            made = existing["reservation.made"]
+            if audit.parse(made.payload)["line"] != record:
+                raise ChipexError(
+                    f"key '{key}' was already used for a different reservation (event #{made.seq})",
+                    field="key",
+                )
+            if ship and not ({"reservation.shipped", "reservation.cancelled"} & existing.keys()):
+                return self._ship(conn, key, line.on)
+            return self._state(key, existing, replayed=True)
+        specs, skipped = self._headroom(conn, line, regime)
+        ids = self._lock_buckets(conn, {s.bucket: s.unit for s in specs}) if specs else {}
+        draws = self._with_used(specs, self._used(conn, list(ids)))
+        refusals = [d.refusal() for d in draws if d.binding and d.on_exceed == "refuse" and d.exceeds]
+        if refusals:
+            raise _Refused(
+                Outcome(key, "refused", None, record, draws, refusals=refusals, not_counted=skipped)
+            )
+        reports = [d.report() for d in draws if d.binding and d.on_exceed == "report" and d.exceeds]
+        version = self.rulebook.version_on(line.on)
+        payload = {
+            "line": record,
+            "regime": regime,
+            "rule_version": version.id if version else None,
+            "draws": [d.record() for d in draws],
+            "reports": reports,
+            "not_counted": skipped,
+        }
+        seq = self._append(conn, "reservation.made", key, payload)
+        if draws:
+            conn.execute(
+                insert(Entry),
+                [
+                    {"event_seq": seq, "bucket_id": ids[d.bucket], "amount": scaled(d.requested)}
+                    for d in draws
+                ],
+            )
+        if ship:
+            self._append(conn, "reservation.shipped", key, {"date": line.on.isoformat()})
+        status = "shipped" if ship else "reserved"
+        return Outcome(key, status, seq, record, draws, reports=reports, not_counted=skipped)
+
+    def _state(self, key: str, events: dict[str, Any], *, replayed: bool) -> Outcome:
+        made = events["reservation.made"]
+        p = audit.parse(made.payload)
+        status = "reserved"
+        seq = made.seq
+        for kind, name in (("reservation.shipped", "shipped"), ("reservation.cancelled", "cancelled")):
+            if kind in events:
+                status, seq = name, events[kind].seq
+        draws = [Headroom.from_record(d) for d in p["draws"]]
+        return Outcome(
+            key,
+            status,
+            seq,
+            p["line"],
+            draws,
+            reports=p["reports"],
+            not_counted=p["not_counted"],
+            replayed=replayed,
+        )
+
+    def ship(self, key: str, *, on: dt.date | str | None = None) -> Outcome:
+        """Record that a reservation shipped (on `on`, default today). Shipping twice is a no-op."""
+        day = dt.date.today() if on is None else parse_date(on)
+        return self._write(lambda conn: self._ship(conn, key, day))
+
+    def _ship(self, conn: Connection, key: str, on: dt.date) -> Outcome:
+        events = self._events(conn, key)
+        if "reservation.made" not in events:
+            raise ChipexError(f"unknown reservation '{key}'", field="key")
+        if "reservation.cancelled" in events:
+            raise ChipexError(
+                f"reservation '{key}' was cancelled (event #{events['reservation.cancelled'].seq})"
+            )
+        if "reservation.shipped" in events:
+            return self._state(key, events, replayed=True)
+        line = audit.parse(events["reservation.made"].payload)["line"]
+        if line["licence"]:
+            lic = self._licence(conn, line["licence"])
+            if not lic.valid_from <= on <= lic.valid_to:
+                raise ChipexError(
+                    f"{on} is outside licence {lic.number}'s validity ({lic.valid_from} to {lic.valid_to})",
+                    field="date",
+                )
+        self._append(conn, "reservation.shipped", key, {"date": on.isoformat()})
+        return self._state(key, self._events(conn, key), replayed=False)
+
+    def cancel(self, key: str, *, reason: str, on: dt.date | str | None = None) -> Outcome:
+        """Release a reservation or shipment through a new event; cancelling twice is a no-op."""
+        if not reason or not reason.strip():
+            raise ChipexError("give the reason for the cancellation", field="reason")
+        day = dt.date.today() if on is None else parse_date(on)
+        return self._write(lambda conn: self._cancel(conn, key, reason.strip(), day))
+
+    def _cancel(self, conn: Connection, key: str, reason: str, on: dt.date) -> Outcome:
+        events = self._events(conn, key)
+        if "reservation.made" not in events:
+            raise ChipexError(f"unknown reservation '{key}'", field="key")
+        if "reservation.cancelled" in events:
+            return self._state(key, events, replayed=True)
+        made = audit.parse(events["reservation.made"].payload)
+        release = [{**d, "amount": num(-Fraction(d["amount"]))} for d in made["draws"]]
+        seq = self._append(
+            conn,
+            "reservation.cancelled",
+            key,
+            {
+                "date": on.isoformat(),
+                "reason": reason,
+                "cancels": events["reservation.made"].seq,
+                "draws": release,
+            },
+        )
+        if release:
+            ids = dict(
+                conn.execute(
+                    select(Bucket.name, Bucket.id).where(Bucket.name.in_([d["bucket"] for d in release]))
+                ).all()
+            )
+            conn.execute(
+                insert(Entry),
+                [
+                    {"event_seq": seq, "bucket_id": ids[d["bucket"]], "amount": scaled(Fraction(d["amount"]))}
+                    for d in release
+                ],
+            )
+        return self._state(key, self._events(conn, key), replayed=False)
+
+    def reservation(self, key: str) -> Outcome:
+        with transaction(self.engine, write=False) as conn:
+            events = self._events(conn, key)
+        if "reservation.made" not in events:
+            raise ChipexError(f"unknown reservation '{key}'", field="key")
+        return self._state(key, events, replayed=False)
+
+    # --- licences ---
+
+    def add_licence(self, spec: LicenceSpec | dict[str, Any]) -> Licence:
+        """Record a licence; its number must be new. Items are checked against the catalog."""
+        if not isinstance(spec, LicenceSpec):
+            spec = validate(LicenceSpec, spec, file="licence")
+        destinations = []
+        for d in spec.destinations:
+            code = iso_code(d)
+            if code is None:
+                raise ChipexError(f"unknown destination '{d}'", field="destinations")
+            destinations.append(code)
+        payload = {
+            **spec.model_dump(mode="json"),
+            "items": [self.catalog.get(i).id for i in spec.items],
+            "destinations": destinations,
+            "tpp": None if spec.tpp is None else num(Fraction(spec.tpp)),
+        }
+
+        def add(conn: Connection) -> Licence:
+            existing = self._events(conn, spec.number).get("licence.added")
+            if existing is not None:
+                raise ChipexError(
+                    f"licence {spec.number} already exists (event #{existing.seq})", field="number"
+                )
+            self._append(conn, "licence.added", spec.number, payload)
+            return self._licence(conn, spec.number)
+
+        return self._write(add)
+
+    def licence(self, number: str) -> tuple[Licence, list[Headroom], list[dict[str, Any]]]:
+        """A licence, what is left of each quantity, and every reservation against it."""
+        with transaction(self.engine, write=False) as conn:
+            lic = self._licence(conn, number)
+            names = [lic.bucket(u) for u, _ in lic.quantities()]
+            used = self._used(conn, names)
+            keys = conn.execute(
+                select(Event.subject)
+                .distinct()
+                .join(Entry, Entry.event_seq == Event.seq)
+                .join(Bucket, Bucket.id == Entry.bucket_id)
+                .where(Bucket.name.in_(names), Event.kind == "reservation.made")
+            ).scalars()
+            rows = conn.execute(
+                select(Event)
+                .where(Event.kind.in_(RESERVATION_KINDS), Event.subject.in_(list(keys)))
+                .order_by(Event.seq)
+            )
+            by_key: dict[str, dict[str, Any]] = {}
+            for ev in rows:
+                by_key.setdefault(ev.subject, {})[ev.kind] = ev
+        heads = lic.headroom(used)
+        reservations = []
+        for key, events in by_key.items():
+            o = self._state(key, events, replayed=False)
+            reservations.append({"key": key, "status": o.status, "event": o.seq, **o.line})
+        return lic, heads, reservations
+
+    def licences(self) -> list[tuple[Licence, list[Headroom]]]:
+        with transaction(self.engine, write=False) as conn:
+            lics = [
+                Licence.from_event(ev)
+                for ev in conn.execute(select(Event).where(Event.kind == "licence.added").order_by(Event.seq))
+            ]
+            used = self._used(conn, [lic.bucket(u) for lic in lics for u, _ in lic.quantities()])
+        return [(lic, lic.headroom(used)) for lic in lics]
+
+    # --- determinations ---
+
+    def record_determination(
+        self,
+        *,
+        inputs: dict[str, Any],
+        decision: dict[str, Any],
+        rule_version: str | None,
+        list_snapshot: str | None,
+        order: str | None = None,
+        key: str | None = None,
+        user: str | None = None,
+    ) -> Recorded:
+        """Store an order determination with its inputs, the rule version, the screening-list
+        snapshot and the user, as an event in the audit chain. A repeated `key` is recorded once."""
+        payload = {
+            "order": order,
+            "inputs": inputs,
+            "decision": decision,
+            "rule_version": rule_version,
+            "list_snapshot": list_snapshot,
+            "user": user or self.actor,
+        }
+        text = audit.canonical(payload)  # fails early on a value JSON cannot hold
+        key = key or f"d-{uuid.uuid4().hex[:16]}"
+
+        def record(conn: Connection) -> Recorded:
+            existing = self._events(conn, key).get("determination.recorded")
+            if existing is not None:
+                if existing.payload != text:
+                    raise ChipexError(
+                        f"key '{key}' was already used for a different determination (event #{existing.seq})",
+                        field="key",
+                    )
+                return Recorded(key, existing.seq, True)
+            return Recorded(key, self._append(conn, "determination.recorded", key, payload), False)
+
+        return self._write(record)
+
+    # --- caps ---
+
+    def cap_status(
+        self, *, country: str | None, as_of: dt.date | str, regime: str = "as-printed"
+    ) -> list[CapRow]:
+        """Each cap's allocation on a date: limit, used, remaining, whether it binds, and why."""
+        check_regime(regime)
+        on = parse_date(as_of)
+        code = None
+        if country:
+            code = iso_code(country)
+            if code is None:
+                raise ChipexError(
+                    f"unknown country '{country}' (use an ISO code such as IN)", field="country"
+                )
+            code = self.rulebook.countries.rule_country(code)
+        rows: list[CapRow] = []
+        h100e = Fraction(self.caps.data.h100e_tpp.value)
+        with transaction(self.engine, write=False) as conn:
+            for cap in self.caps.caps:
+                binding, why = self.caps.binds(cap, on, regime)
+                period = cap.period.key(on)
+                limit = self.caps.limit_on(cap, on, code)
+                base = {
+                    "cap": cap.id,
+                    "title": cap.title,
+                    "binding": binding,
+                    "why": why,
+                    "on_exceed": cap.on_exceed,
+                    "citation": cap.citation,
+                    "confidence": cap.confidence,
+                    "h100e_tpp": h100e,
+                }
+                limit_fields = {
+                    "limit": None if limit is None else self.caps.limit_tpp(limit),
+                    "limit_confidence": None
+                    if limit is None
+                    else ("derived" if limit.unit == "h100e" else limit.confidence),
+                    "limit_source": None if limit is None else limit.source,
+                }
+                not_here = self.caps.destination_out_of_scope(cap, code, on) if code else None
+                if period is None or limit is None or not_here:
+                    note = (
+                        not_here
+                        or f"no allocation in force on {on}: counts shipments dated {cap.period.window()}"
+                    )
+                    rows.append(
+                        CapRow(
+                            key=code,
+                            period=period,
+                            used=None,
+                            applies=False,
+                            note=note,
+                            **base,
+                            **limit_fields,
+                        )
+                    )
+                    continue
+                if cap.per == "destination" and code:
+                    name = bucket_name(cap.id, period, code)
+                    used = self._used(conn, [name])[name]
+                    rows.append(
+                        CapRow(
+                            key=code,
+                            period=period,
+                            used=used,
+                            applies=True,
+                            note=cap.note,
+                            **base,
+                            **limit_fields,
+                        )
+                    )
+                    continue
+                held = self._cap_buckets(conn, cap.id, period, code)
+                if not held:
+                    rows.append(
+                        CapRow(
+                            key=f"each {cap.per.replace('_', ' ')}",
+                            period=period,
+                            used=None,
+                            applies=True,
+                            note=f"nothing recorded yet. {cap.note}",
+                            **base,
+                            **limit_fields,
+                        )
+                    )
+                for key, used in held.items():
+                    rows.append(
+                        CapRow(
+                            key=key,
+                            period=period,
+                            used=used,
+                            applies=True,
+                            note=cap.note,
+                            **base,
+                            **limit_fields,
+                        )
+                    )
+        return rows
+
+    def _cap_buckets(
+        self, conn: Connection, cap_id: str, period: str, country: str | None
+    ) -> dict[str, Fraction]:
+        """Used per key of a cap's period; with a country, only keys that shipments there drew on."""
+        prefix = bucket_name(cap_id, period, "")
+        rows = conn.execute(
+            select(Bucket.name, func.coalesce(func.sum(Entry.amount), 0))
+            .join(Entry, Entry.bucket_id == Bucket.id)
+            .where(Bucket.name.startswith(prefix, autoescape=True))
+            .group_by(Bucket.name)
+            .order_by(Bucket.name)
+        ).all()
+        held = {name[len(prefix) :]: Fraction(int(total), SCALE) for name, total in rows}
+        if country is None:
+            return held
+        shipped_there = set()
+        for (payload,) in conn.execute(
+            select(Event.payload)
+            .join(Entry, Entry.event_seq == Event.seq)
+            .join(Bucket, Bucket.id == Entry.bucket_id)
+            .where(Event.kind == "reservation.made", Bucket.name.startswith(prefix, autoescape=True))
+        ):
+            p = audit.parse(payload)
+            if self.rulebook.countries.rule_country(p["line"]["destination"]) == country:
+                shipped_there.update(
+                    d["bucket"][len(prefix) :] for d in p["draws"] if d["bucket"].startswith(prefix)
+                )
+        return {k: v for k, v in held.items() if k in shipped_there}
+
+    # --- audit ---
+
+    def verify(self, *, expect_head: str | None = None) -> audit.Verification:
+        """Recompute the hash chain and check the counted amounts against it; name the first problem."""
+        with transaction(self.engine, write=False) as conn:
+            position = {h: s for h, s in conn.execute(select(Event.hash, Event.seq))}
+            walk = audit.verify_chain(self._stream(conn), position)
+            head = conn.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1)).one()
+            problem = walk.problem or audit.check_head(walk.last_seq, walk.last_hash, head.seq, head.hash)
+            if problem is None:
+                problem = self._entries_problem(conn)
+            if problem is None and expect_head and expect_head != walk.last_hash:
+                problem = audit.Problem(
+                    walk.last_seq,
+                    "head",
+                    f"the log's last hash is not {expect_head}: events were removed or rewritten",
+                )
+        return audit.Verification(len(position), walk.last_hash, problem)
+
+    @staticmethod
+    def _stream(conn: Connection) -> Iterator[Any]:
+        yield from conn.execution_options(yield_per=2000).execute(select(Event).order_by(Event.seq))
+
+    @staticmethod
+    def _entries_problem(conn: Connection) -> audit.Problem | None:
+        """The counted amounts (table entries) must be exactly the draws the log records."""
+        actual: dict[int, list[tuple[str, int]]] = {}
+        for seq, name, amount in conn.execute(
+            select(Entry.event_seq, Bucket.name, Entry.amount).join(Bucket, Bucket.id == Entry.bucket_id)
+        ):
+            actual.setdefault(seq, []).append((name, amount))
+        for ev in conn.execute(select(Event).where(Event.kind.in_(DRAW_KINDS)).order_by(Event.seq)):
+            expected = sorted(
+                (d["bucket"], scaled(Fraction(d["amount"]))) for d in audit.parse(ev.payload)["draws"]
+            )
+            if sorted(actual.pop(ev.seq, [])) != expected:
+                return audit.Problem(
+                    ev.seq,
+                    "entries",
+                    f"the amounts counted for event #{ev.seq} (table entries) do not match the log",
+                )
+        if actual:
+            seq = min(actual)
+            return audit.Problem(
+                seq, "entries", f"table entries counts amounts for event #{seq}, which draws none"
+            )
+        return None
+
+    def export(self, out: Any, fmt: str) -> int:
+        if fmt not in ("csv", "jsonl"):
+            raise ChipexError(f"unknown export format '{fmt}' (csv or jsonl)", field="format")
+        with transaction(self.engine, write=False) as conn:
+            return audit.export(self._stream(conn), out, fmt)
+
+
+def open_ledger(db: str | None = None, **kwargs: Any) -> Ledger:
+    """The ledger at `db` (a URL or SQLite path), else CHIPEX_DB, else ledger.db under CHIPEX_HOME."""
+    return Ledger(db, **kwargs)

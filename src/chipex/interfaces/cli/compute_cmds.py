@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 from rich.table import Table
 
 from chipex.analysis.compute import charts, equivalence, serving, training
@@ -776,12 +777,12 @@ def _print_figs(item: Any, p: Presets, indent: str) -> None:
                 + (f"; {value.range_note}" if value.range_note else "")
                 + "[/dim]"
             )
-        elif isinstance(value, list) and value and hasattr(value[0], "model_fields"):
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
             console.print(f"{indent}{key}:")
             for v in value:
                 _print_figs(v, p, indent + "  ")
                 console.print("")
-        elif hasattr(value, "model_fields"):
+        elif isinstance(value, BaseModel):
             console.print(f"{indent}{key}:")
             _print_figs(value, p, indent + "  ")
         elif value not in (None, [], {}):

@@ -109,3 +109,15 @@ def test_bad_usable_and_counts() -> None:
         serving.fit(CAT.get("H100"), need, -8)
     with pytest.raises(ChipexError):
         serving.memory(V3, weights_precision="fp8", kv_precision="bf16", batch=0, context=1)
+
+
+def test_roofline_bound_is_above_deepseeks_reported_decode() -> None:
+    # DeepSeek Day 6 (2025-03-01): ~14.8k output tokens/s per 8-H800 node, decode on EP144 (18 nodes),
+    # average KV length 4,989. A bound must never be below what was achieved.
+    need = serving.memory(V3, weights_precision="fp8", kv_precision="bf16", batch=1, context=1)
+    roof = serving.roofline(CAT.get("H800"), 144, "fp8")
+    dec = serving.decode(V3, need, roof, batch=144 * 256, context=4989)
+    # per token and step the KV read is 70,272 B x 4,989 = 350.6 MB: at this length the cache binds,
+    # capping a node near 8 x 3.35e12 / 350.6e6 = 76k tokens/s, about 5x what DeepSeek reports
+    assert dec.binding == "memory bandwidth"
+    assert 14_800 < dec.tokens_per_s / 18 < 8 * 3350 * G / (70_272 * 4989)

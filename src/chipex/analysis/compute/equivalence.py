@@ -71,7 +71,7 @@ class Row:
         return self.fleet_total / (self.target.value * self.scale)
 
     def to_dict(self) -> dict[str, Any]:
-        notes = [s.note for s in (*self.parts, self.target) if s.note and "catalog has no" in s.note]
+        notes = [s.note for s in (*self.parts, self.target) if s.substitute]
         return {
             "basis": self.basis.key,
             "label": self.basis.label,

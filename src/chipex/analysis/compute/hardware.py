@@ -43,6 +43,7 @@ class Sourced:
     source: str
     confidence: str
     note: str | None = None
+    substitute: bool = False  # another precision's figure, used because the asked one is absent
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -54,6 +55,8 @@ class Sourced:
         }
         if self.note:
             out["note"] = self.note
+        if self.substitute:
+            out["substitute"] = True
         return out
 
 
@@ -61,14 +64,19 @@ def resolve(name: str | Chip, catalog: Catalog | None = None) -> Chip:
     return (catalog or default_catalog()).get(name)
 
 
-def _sourced(chip: Chip, field: str, fig: Figure | None, scale: int, note: str | None = None) -> Sourced:
+def _sourced(
+    chip: Chip, field: str, fig: Figure | None, scale: int, substitute: str | None = None
+) -> Sourced:
     if fig is None or fig.value is None:
         why = f" ({fig.note})" if fig is not None and fig.note else ""
         raise ChipexError(
             f"{chip.name} has no {field} figure in the catalog{why}", record=chip.id, field=field
         )
     source = chip.sources.get(fig.source, fig.source)
-    return Sourced(Fraction(fig.value) * scale, chip.name, field, source, fig.confidence, note or fig.note)
+    note = substitute or fig.note
+    return Sourced(
+        Fraction(fig.value) * scale, chip.name, field, source, fig.confidence, note, substitute is not None
+    )
 
 
 def peak_flops(chip: Chip, precision: str, use: Use = "serve") -> Sourced:

@@ -251,7 +251,7 @@ def _print_run(r: training.Run, title: str) -> None:
     if d["cost_usd"] is not None:
         t.add_row("cost", f"${human(r.cost_usd)}", f"GPU-hours x ${human(r.usd_per_gpu_hour)}")
     console.print(t)
-    if peak.note and "catalog has no" in peak.note:
+    if peak.substitute:
         console.print(f"[yellow]note:[/yellow] {peak.note}")
     console.print(f"[dim]peak: {peak.source}[/dim]")
 
@@ -504,6 +504,9 @@ def serve_cmd(
             f"{human(pre.tokens_per_s)} ({pre.binding})",
         )
     console.print(t)
+    for _f, roof, *_ in results:
+        if roof.peak.substitute:
+            console.print(f"[yellow]note:[/yellow] {roof.peak.note}")
     console.print(
         f"[dim]roofline bounds at MFU {mfu}, MBU {mbu}; memory GB = 1e9 bytes, as on datasheets. "
         f"Attention FLOP not in the compute bound; MoE weights touched assume uniform routing.[/dim]"

@@ -36,14 +36,23 @@ def test_2022_rule_interconnect_line(catalog):
     for name in ("A800", "H800", "HL-225B"):
         c = classify(name, on, catalog=catalog)
         assert c.eccn is None and c.tpp >= 4800, name
-        assert any(r.rule == "3A090.a" and r.met is False and "interconnect_gbps" in r.detail for r in c.reasons)
+        assert any(
+            r.rule == "3A090.a" and r.met is False and "interconnect_gbps" in r.detail for r in c.reasons
+        )
 
 
 def test_october_2023_8k_list_controlled_under_the_2023_rule(catalog):
     # NVIDIA 8-K of 2023-10-17: the new rule covers A100, A800, H100, H800, L40, L40S and RTX 4090.
     on = "2023-11-17"
-    expected = {"A100": "3A090.a.1", "A800": "3A090.a.1", "H100": "3A090.a.1", "H800": "3A090.a.1",
-                "L40S": "3A090.a.1", "RTX 4090": "3A090.a.1", "L40": "3A090.b.1"}
+    expected = {
+        "A100": "3A090.a.1",
+        "A800": "3A090.a.1",
+        "H100": "3A090.a.1",
+        "H800": "3A090.a.1",
+        "L40S": "3A090.a.1",
+        "RTX 4090": "3A090.a.1",
+        "L40": "3A090.b.1",
+    }
     assert {n: eccn(n, on, catalog) for n in expected} == expected
 
 
@@ -69,12 +78,19 @@ def test_boundaries_are_inclusive_below_and_exclusive_above(catalog):
     from chipex.catalog.model import Chip
 
     def chip(fp16, area, dc=True):
-        return Chip.model_validate({
-            "id": "edge", "name": "edge", "vendor": "test", "family": "edge",
-            "datacenter": {"value": dc, "source": "hand calculation", "confidence": "estimate"},
-            "dense_tops": {"fp16": {"value": str(fp16), "source": "hand calculation", "confidence": "estimate"}},
-            "die_area_mm2": {"value": str(area), "source": "hand calculation", "confidence": "estimate"},
-        })
+        return Chip.model_validate(
+            {
+                "id": "edge",
+                "name": "edge",
+                "vendor": "test",
+                "family": "edge",
+                "datacenter": {"value": dc, "source": "hand calculation", "confidence": "estimate"},
+                "dense_tops": {
+                    "fp16": {"value": str(fp16), "source": "hand calculation", "confidence": "estimate"}
+                },
+                "die_area_mm2": {"value": str(area), "source": "hand calculation", "confidence": "estimate"},
+            }
+        )
 
     on = "2024-01-01"
     assert classify(chip(300, 10000), on, catalog=catalog).eccn == "3A090.a.1"  # TPP exactly 4800
@@ -111,12 +127,17 @@ def test_systems_classify_under_4a090_through_their_chips(catalog):
 def test_unknown_datacenter_status_shows_both_outcomes(catalog):
     from chipex.catalog.model import Chip
 
-    c = Chip.model_validate({
-        "id": "mystery", "name": "mystery", "vendor": "test", "family": "mystery",
-        "datacenter": {"value": None, "source": "unknown", "confidence": "estimate", "note": "not known"},
-        "dense_tops": {"fp16": {"value": "200", "source": "hand", "confidence": "estimate"}},
-        "die_area_mm2": {"value": "800", "source": "hand", "confidence": "estimate"},
-    })
+    c = Chip.model_validate(
+        {
+            "id": "mystery",
+            "name": "mystery",
+            "vendor": "test",
+            "family": "mystery",
+            "datacenter": {"value": None, "source": "unknown", "confidence": "estimate", "note": "not known"},
+            "dense_tops": {"fp16": {"value": "200", "source": "hand", "confidence": "estimate"}},
+            "die_area_mm2": {"value": "800", "source": "hand", "confidence": "estimate"},
+        }
+    )
     # TPP 3200, PD 4.0: .b.1 if designed for datacenters, outside 3A090 (Note 2) if not
     r = classify(c, "2024-01-01", catalog=catalog)
     assert r.depends_on == ["datacenter"]
@@ -154,6 +175,8 @@ def test_cli_errors_are_one_line(args, message):
 
 def test_cli_malformed_spec_file(tmp_path):
     spec = tmp_path / "spec.yaml"
-    spec.write_text("id: x1\nname: X1\nvendor: Acme\nfamily: X1\ndatacenter: {value: true, source: mine, confidence: sure}\n")
+    spec.write_text(
+        "id: x1\nname: X1\nvendor: Acme\nfamily: X1\ndatacenter: {value: true, source: mine, confidence: sure}\n"
+    )
     p = run("classify", "--spec", str(spec))
     assert p.returncode == 2 and str(spec) in p.stderr and "datacenter.confidence" in p.stderr

@@ -110,7 +110,7 @@ def check_book(
         file_format(out)
     con = duckdb.connect()
     offset = read_file(path, con)
-    loaded = load_orders(con, cat, label=str(path), offset=offset)
+    loaded = load_orders(con, cat, eng.rulebook.countries, label=str(path), offset=offset)
     n_bad = len(loaded.rejected)
     if n_bad and reject_file is None:
         shown = "\n".join(f"  {path}: {r}" for r in loaded.rejected[:20])
@@ -136,12 +136,12 @@ def check_book(
                FROM results_view GROUP BY ALL ORDER BY 1, 2, 3"""
         ).fetchall()
     ]
-    checked = con.execute("SELECT count(*) FROM results_view").fetchone()[0]
+    checked = con.execute("SELECT count(*) FROM results_view").fetchall()[0][0]
     return CheckReport(loaded.total, checked, rejected, results, out, summary, loaded.rejected)
 
 
 def _count_bad(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM orders_checked WHERE err_field IS NOT NULL").fetchone()[0]
+    return con.execute("SELECT count(*) FROM orders_checked WHERE err_field IS NOT NULL").fetchall()[0][0]
 
 
 def _reader(path: Path) -> str:
@@ -155,13 +155,13 @@ def _reader(path: Path) -> str:
 
 
 def _write(backend, expr, tmp: Path, fmt: str, con: duckdb.DuckDBPyConnection) -> None:
-    if fmt == "parquet" and hasattr(backend, "to_parquet"):
-        backend.to_parquet(expr, tmp)
-        return
-    reader = backend.to_pyarrow_batches(expr)
-    con.register("results_stream", reader)
+    """Stream the results into a file: DuckDB writes it itself; other engines hand Arrow batches over."""
     target = "'" + str(tmp).replace("'", "''") + "'"
     option = {"csv": "FORMAT CSV, HEADER", "jsonl": "FORMAT JSON", "parquet": "FORMAT PARQUET"}[fmt]
+    if backend.name == "duckdb":
+        con.execute(f"COPY ({backend.compile(expr)}) TO {target} ({option})")
+        return
+    con.register("results_stream", backend.to_pyarrow_batches(expr))
     con.execute(f"COPY (SELECT * FROM results_stream) TO {target} ({option})")
 
 
@@ -172,7 +172,7 @@ class SingleOrders:
         self.engine = engine
         self.con = duckdb.connect()
         self.con.register("orders_raw", _empty_raw())
-        load_orders(self.con, engine.catalog, label="order", offset=0)
+        load_orders(self.con, engine.catalog, engine.rulebook.countries, label="order", offset=0)
         self.backend = ibis.duckdb.from_connection(self.con)
         engine.register(self.backend)
         put_table(self.backend, "chipex_items", engine.items_table([], []))
@@ -183,7 +183,9 @@ class SingleOrders:
         self.con.register(
             "orders_raw", pa.table({c: pa.array([row.get(c)], pa.string()) for c in (*REQUIRED, *OPTIONAL)})
         )
-        loaded = load_orders(self.con, self.engine.catalog, label="order", offset=0)
+        loaded = load_orders(
+            self.con, self.engine.catalog, self.engine.rulebook.countries, label="order", offset=0
+        )
         if loaded.rejected:
             r = loaded.rejected[0]
             raise ChipexError(r.message, field=r.field)

@@ -210,17 +210,21 @@ class OrderEngine:
         depends = ibis.ifelse(possible, "is-informed: exporter not given;", "").concat(
             ibis.ifelse(t.depends != "", t.depends.concat(";"), "").fill_null("")
         )
-        return t.mutate(
-            eccn=ibis.ifelse(t.eccn == "", None, t.eccn),
-            license_required=required,
-            license_required_otherwise=certain,
-            reasons=reasons,
-            exceptions=ibis.ifelse(required, _concat(exc_parts), ""),
-            policy=ibis.ifelse(required, policy, None),
-            policy_rule=ibis.ifelse(required, policy_rule, None),
-            depends_on=depends,
-            tpp_total=(t.tpp_item * t.quantity).cast("decimal(38,6)"),
-        ).select(RESULT_COLUMNS).order_by("line")
+        return (
+            t.mutate(
+                eccn=ibis.ifelse(t.eccn == "", None, t.eccn),
+                license_required=required,
+                license_required_otherwise=certain,
+                reasons=reasons,
+                exceptions=ibis.ifelse(required, _concat(exc_parts), ""),
+                policy=ibis.ifelse(required, policy, None),
+                policy_rule=ibis.ifelse(required, policy_rule, None),
+                depends_on=depends,
+                tpp_total=(t.tpp_item * t.quantity).cast("decimal(38,6)"),
+            )
+            .select(RESULT_COLUMNS)
+            .order_by("line")
+        )
 
 
 def put_table(backend, name: str, table: pa.Table) -> Table:

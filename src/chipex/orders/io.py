@@ -19,7 +19,7 @@ from chipex.catalog.model import Chip
 from chipex.errors import ChipexError, UnknownChipError
 from chipex.orders.schema import COUNTRY_FIELDS, OPTIONAL, REQUIRED, SYSTEM, end_use_category
 from chipex.orders.tables import ItemStatus
-from chipex.rules.countries import iso_code
+from chipex.rules.countries import Countries
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 
@@ -105,7 +105,13 @@ def read_file(path: Path, con: duckdb.DuckDBPyConnection) -> int:
 
 
 def load_orders(
-    con: duckdb.DuckDBPyConnection, catalog: Catalog, *, label: str, offset: int, max_errors: int = 50
+    con: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    countries: Countries,
+    *,
+    label: str,
+    offset: int,
+    max_errors: int = 50,
 ) -> Loaded:
     """Validate and normalise the view `orders_raw` into the view `orders_valid`."""
     columns = [r[0] for r in con.execute("DESCRIBE orders_raw").fetchall()]
@@ -153,7 +159,7 @@ def load_orders(
                 f'SELECT DISTINCT "{f}" FROM orders_txt WHERE "{f}" IS NOT NULL'
             ).fetchall()
         )
-    country_rows = [(s, iso_code(s)) for s in spellings]
+    country_rows = [(s, countries.code(s)) for s in spellings]
     con.register(
         "country_map",
         pa.table(
@@ -197,13 +203,13 @@ def load_orders(
         FROM orders_txt o LEFT JOIN item_map im ON o.item = im.raw {joins}
         LEFT JOIN end_use_map eu ON o.end_use = eu.raw"""
     )
-    total = con.execute("SELECT count(*) FROM orders_checked").fetchone()[0]
+    total = con.execute("SELECT count(*) FROM orders_checked").fetchall()[0][0]
     bad = con.execute(
         f"SELECT line, err_field, err_field, err_msg FROM orders_checked WHERE err_field IS NOT NULL ORDER BY line LIMIT {max_errors}"
     ).fetchall()
     rejected = []
     for line, fld, _, msg in bad:
-        value = con.execute(f'SELECT "{fld}" FROM orders_checked WHERE line = ?', [line]).fetchone()[0]
+        value = con.execute(f'SELECT "{fld}" FROM orders_checked WHERE line = ?', [line]).fetchall()[0][0]
         rejected.append(Rejected(line, fld, value, msg))
     con.execute(
         """CREATE OR REPLACE TEMP VIEW orders_valid AS
@@ -217,7 +223,7 @@ def load_orders(
 
 
 def count_rejected(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM orders_checked WHERE err_field IS NOT NULL").fetchone()[0]
+    return con.execute("SELECT count(*) FROM orders_checked WHERE err_field IS NOT NULL").fetchall()[0][0]
 
 
 def write_rejects(con: duckdb.DuckDBPyConnection, path: Path) -> int:

@@ -16,17 +16,16 @@ REGIMES = ("as-enforced", "as-printed")
 
 @cache
 def iso_code(value: str) -> str | None:
-    """ISO 3166-1 alpha-2 for a code or a name ('Russia', 'Hong Kong', 'cn'), via pycountry."""
+    """ISO 3166-1 alpha-2 for a code or an ISO name ('Hong Kong', 'cn'), via pycountry."""
     text = value.strip()
     if not text:
         return None
     if len(text) == 2 and pycountry.countries.get(alpha_2=text.upper()):
         return text.upper()
-    for lookup in (pycountry.countries.lookup,):
-        try:
-            return lookup(text).alpha_2
-        except LookupError:
-            pass
+    try:
+        return pycountry.countries.lookup(text).alpha_2
+    except LookupError:
+        pass
     try:
         found = pycountry.countries.search_fuzzy(text)
     except LookupError:
@@ -37,6 +36,11 @@ def iso_code(value: str) -> str | None:
 @dataclass(frozen=True)
 class Countries:
     data: CountriesData
+
+    def code(self, value: str) -> str | None:
+        """ISO code for a code or a name, EAR spellings included ('Macau', 'Burma', 'Korea, South')."""
+        folded = {k.lower(): v for k, v in self.data.names.items()}
+        return folded.get(value.strip().lower()) or iso_code(value)
 
     def rule_country(self, code: str) -> str:
         """The country a destination counts as for these rules (Hong Kong -> China)."""

@@ -229,6 +229,7 @@ class CountriesData(_Strict):
     snapshot: dt.date
     snapshot_citation: str
     same_as: dict[str, SameAs] = {}
+    names: dict[str, str] = {}
     groups: dict[str, CountryGroup]
     tiers: Tiers
 

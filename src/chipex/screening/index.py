@@ -20,9 +20,9 @@ from rapidfuzz import fuzz
 
 from chipex.screening.lists import Entry, Snapshot, file_hash, read_snapshot
 from chipex.screening.match import PHONETIC_SIM
-from chipex.screening.normalize import Name, normaliser, split_aliases
+from chipex.screening.normalize import Name, bigrams, normaliser, split_aliases
 
-INDEX_VERSION = 4  # bump when the index layout or the normalisation changes
+INDEX_VERSION = 6  # bump when the index layout or the normalisation changes
 NEAR_MIN_LEN = 4  # tokens shorter than this match exactly only
 NEAR_MIN_SIM = 0.8  # rapidfuzz ratio / 100 for two tokens to count as the same word misspelt
 MAX_POSTINGS = 2500  # a token on more names than this only re-ranks, it never introduces candidates
@@ -36,10 +36,6 @@ class Term:
     token: str
     sim: float
     how: str  # exact | near | phonetic
-
-
-def bigrams(han: str) -> set[str]:
-    return {han[i : i + 2] for i in range(len(han) - 1)} or ({han} if han else set())
 
 
 def deletes(token: str) -> set[str]:
@@ -120,6 +116,7 @@ class Index:
                 "grams": {g: tuple(sorted(ids)) for g, ids in grams.items()},
                 "idf": idf,
                 "idf_max": math.log(total) + 0.1,
+                "han_names": sum(1 for n in names if n.han),
                 # generic words: on more than 0.5% of names ("co", "tech", "china", "trdg", "grp" ...)
                 "generic": tuple(t for t, ids in postings.items() if len(ids) > total * 0.005),
                 "name_weight": tuple(sum(idf[t] for t in set(n.tokens)) for n in names),
@@ -135,6 +132,10 @@ class Index:
 
     def weight(self, token: str) -> float:
         return self.idf.get(token, self.idf_max)
+
+    def han_weight(self, gram: str) -> float:
+        n = len(self.grams.get(gram, ()))
+        return math.log((self.han_names + 1) / (n + 1)) + 1.0
 
     def resolve(self, token: str) -> list[Term]:
         """The list tokens a query token may stand for: itself, near spellings, same-sounding words."""

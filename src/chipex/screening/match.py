@@ -1,11 +1,12 @@
 """Stage two: the explainable scorer. Two normalised names in, a score in [0, 1] and its features out.
 
 Features (each reported with its value and what it did to the score):
-  name_tokens   IDF-weighted soft overlap of core words, both ways (F1), via rapidfuzz for misspellings
-  name_string   rapidfuzz ratio of the core words run together ("BellHuawei" vs "Bel Huawei"), minus 0.05
-  han           rapidfuzz ratio of the Han cores, when both names have Han
+  name_tokens   IDF-weighted soft overlap of core words, both ways (F1): rapidfuzz for misspellings,
+                metaphone for same-sounding words, compounds ("BellHuawei" vs "Bel Huawei")
+  han           IDF-weighted overlap of Han character bigrams, both ways (F1), when both names have Han
   pinyin        weak: pinyin of a Han query against a romanised list name, at most PINYIN_CAP
-  generic_only  every matched word is generic ("Company", "Trading", "China"): score capped at GENERIC_CAP
+  generic_only  the party's words are all generic ("Company", "Trading", "China"), and it is not a
+                listed name word for word: score capped at GENERIC_CAP
   numbers       both names carry numbers and none agree ("Factory 55" vs "56"): score x NUMBER_FACTOR
   qualifier     both carry parenthesised qualifiers and none agree ("(Hong Kong)" vs "(Singapore)")
   country       the party's country against the entry's: +COUNTRY_BONUS on a match, -COUNTRY_PENALTY off
@@ -16,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
+from typing import Protocol
 
 import jellyfish
 from rapidfuzz import fuzz
 
-from chipex.screening.normalize import Name
+from chipex.screening.normalize import Name, bigrams
 
 THRESHOLD = 0.80  # default: report a hit at or above this score (see README: quality at this threshold)
 PINYIN_CAP = 0.6
@@ -69,24 +72,46 @@ def token_sim(a: str, b: str) -> float:
 def _coverage(
     a: tuple[str, ...], b: tuple[str, ...], weight: Callable[[str], float]
 ) -> tuple[float, list[str]]:
-    """IDF-weighted share of a's distinct words found in b (best soft match each); matched pairs."""
-    total = got = 0.0
-    pairs = []
-    for t in dict.fromkeys(a):
-        w = weight(t)
-        total += w
-        best, other = max(((token_sim(t, u), u) for u in b), default=(0.0, ""))
-        if best:
-            got += w * best
-            pairs.append(t if other == t else f"{t}~{other}")
+    """IDF-weighted share of a's distinct words found in b (best soft match each), and the matches.
+    Compounds count: "bel huawei" finds "bellhuawei", and "hikvision" finds "hik vision"."""
+    a = tuple(dict.fromkeys(a))
+    sims = {t: max(((token_sim(t, u), u) for u in b), default=(0.0, "")) for t in a}
+    for x, y in pairwise(b):  # one word of a written as two in b
+        for t in a:
+            if sims[t][0] < 1 and len(t) >= len(x + y) - 1 and (sim := token_sim(t, x + y)) >= 0.9:
+                sims[t] = max(sims[t], (sim, f"{x} {y}"))
+    for x, y in pairwise(a):  # two words of a written as one in b
+        for u in b:
+            if len(u) >= len(x + y) - 1 and (sim := token_sim(x + y, u)) >= 0.9:
+                for t in (x, y):
+                    sims[t] = max(sims[t], (sim, u))
+    total = sum(weight(t) for t in a)
+    got = sum(weight(t) * sims[t][0] for t in a)
+    pairs = [t if u == t else f"{t}~{u}" for t, (sim, u) in sims.items() if sim]
     return (got / total if total else 0.0), pairs
+
+
+def _han_coverage(a: str, b: str, weight: Callable[[str], float]) -> float:
+    """IDF-weighted share of a's character bigrams found in b: Han matched as Han."""
+    ga, gb = bigrams(a), bigrams(b)
+    total = sum(weight(g) for g in ga)
+    return sum(weight(g) for g in ga & gb) / total if total else 0.0
+
+
+class Vocabulary(Protocol):
+    """What the scorer needs from an index: word and bigram weights, and the generic words."""
+
+    generic: frozenset[str]
+
+    def weight(self, token: str) -> float: ...
+
+    def han_weight(self, gram: str) -> float: ...
 
 
 def compare(
     q: Name,
     c: Name,
-    weight: Callable[[str], float],
-    generic: frozenset[str],
+    vocab: Vocabulary,
     country: str | None = None,
     entry_countries: tuple[str, ...] = (),
 ) -> tuple[float, list[Feature]]:
@@ -94,56 +119,43 @@ def compare(
     feats: list[Feature] = []
     score = 0.0
     matched: list[str] = []
+    complete = False
     if q.tokens and c.tokens:
-        q_cov, matched = _coverage(q.tokens, c.tokens, weight)
-        c_cov, _ = _coverage(c.tokens, q.tokens, weight)
-        tok = 2 * q_cov * c_cov / (q_cov + c_cov) if q_cov + c_cov else 0.0
-        string = fuzz.ratio(q.joined, c.joined) / 100
-        score = max(tok, string - 0.05)
+        q_cov, matched = _coverage(q.tokens, c.tokens, vocab.weight)
+        c_cov, _ = _coverage(c.tokens, q.tokens, vocab.weight)
+        score = 2 * q_cov * c_cov / (q_cov + c_cov) if q_cov + c_cov else 0.0
+        complete = q_cov == c_cov == 1.0 and len(set(c.tokens)) >= 3
         feats.append(
             Feature(
                 "name_tokens",
-                tok,
-                "base" if tok >= string - 0.05 else "none",
+                score,
+                "base",
                 f"words of the party found {q_cov:.0%}, words of the listed name found {c_cov:.0%}"
                 f" (IDF-weighted); matched: {', '.join(matched) or 'none'}",
             )
         )
+    if q.han and c.han:
+        qc, cc = _han_coverage(q.han, c.han, vocab.han_weight), _han_coverage(c.han, q.han, vocab.han_weight)
+        han = 2 * qc * cc / (qc + cc) if qc + cc else 0.0
         feats.append(
             Feature(
-                "name_string",
-                string,
-                "base" if string - 0.05 > tok else "none",
-                f"'{q.joined}' vs '{c.joined}'",
+                "han",
+                han,
+                "base" if han > score else "none",
+                f"'{q.han}' vs '{c.han}': bigrams of the party found {qc:.0%}, of the listed name {cc:.0%}",
             )
-        )
-    if q.han and c.han:
-        han = fuzz.ratio(q.han, c.han) / 100
-        feats.append(
-            Feature("han", han, "base" if han > score else "none", f"'{q.han}' vs '{c.han}' (Han as Han)")
         )
         score = max(score, han)
-    elif q.han and c.tokens and not c.han:
-        cov, hits = _coverage(c.tokens, q.pinyin, weight)
-        py = PINYIN_CAP * cov
-        feats.append(
-            Feature(
-                "pinyin",
-                cov,
-                f"base, capped {PINYIN_CAP:.2f}" if py > score else "none",
-                f"pinyin {' '.join(q.pinyin[: len(q.han)])} covers {cov:.0%} of the listed words"
-                f" ({', '.join(hits) or 'none'})",
-            )
-        )
-        score = max(score, py)
-    generic_only = matched and all(m.split("~")[-1] in generic for m in matched) and not (q.han and c.han)
+    # a party named only with generic words ("Trading Co Ltd", "Corp") never scores high, unless it is
+    # the listed name word for word ("China Electronics Technology Group Corporation")
+    generic_only = q.tokens and all(t in vocab.generic for t in q.tokens) and not complete and not q.han
     if generic_only and score > GENERIC_CAP:
         feats.append(
             Feature(
                 "generic_only",
                 1.0,
                 f"cap {GENERIC_CAP:.2f}",
-                f"only generic words matched ({', '.join(matched)})",
+                f"the party's words are all generic ({', '.join(dict.fromkeys(q.tokens))})",
             )
         )
         score = GENERIC_CAP

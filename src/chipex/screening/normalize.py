@@ -2,7 +2,7 @@
 
 Steps (each backed by a data table in `data/`, none hand-coded in logic):
 Unicode NFKC and case folding; BIS `?` artefacts; CSL boilerplate ("and any successor ..."); Traditional
--> Simplified Chinese (OpenCC); Han kept as Han, with pinyin (pypinyin) kept apart as a weak signal; other
+-> Simplified Chinese (OpenCC tw2sp); Han kept as Han, with pinyin (pypinyin) kept apart as a weak signal; other
 scripts transliterated to Latin (anyascii); legal forms removed (rigour's org-type table, `org_types.yml`);
 abbreviations folded (`abbreviations.yml`); stop words dropped. Numbers and parenthesised qualifiers are
 kept: "Bank of China (Hong Kong)" and "(Singapore)" must stay different.
@@ -20,6 +20,7 @@ from itertools import pairwise
 import opencc
 import yaml
 from anyascii import anyascii
+from rapidfuzz import fuzz
 
 # CJK Unified Ideographs (+ Extension A, compatibility ideographs, Extensions B-F)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
@@ -71,6 +72,7 @@ _STOP = frozenset(
     ]
 )
 _DATA = resources.files("chipex.screening") / "data"
+_FIX_MIN_LEN = 6  # shorter words are not corrected: too many real words one edit from a table word
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +114,16 @@ def split_aliases(name: str) -> list[str]:
     return [p for p in out if p]
 
 
+def bigrams(han: str) -> set[str]:
+    """Character bigrams of a Han string (the string itself when it is one character)."""
+    return {han[i : i + 2] for i in range(len(han) - 1)} or ({han} if han else set())
+
+
 class Normaliser:
     """Loads the tables once; `name()` turns any string into a `Name`."""
 
     def __init__(self) -> None:
-        self._t2s = opencc.OpenCC("t2s")
+        self._t2s = opencc.OpenCC("tw2sp")  # Traditional -> Simplified, with Taiwan phrases (資訊 -> 信息)
         types = yaml.safe_load((_DATA / "org_types.yml").read_text(encoding="utf-8"))["types"]
         abbrev = yaml.safe_load((_DATA / "abbreviations.yml").read_text(encoding="utf-8"))["canonical"]
         self._canon: dict[str, str] = {}
@@ -145,6 +152,13 @@ class Normaliser:
                 if generic in ("LLC", "JSC") and (len(toks) >= 2 or len(toks[0]) >= 4):
                     self._forms_anywhere.add(toks)
         self._max_form = max(len(k) for k in self._forms)
+        # words of the two tables, for correcting misspelt ones ("Compaany", "Lumited", "Unitray")
+        known = {t for k in self._forms for t in k} | set(self._canon)
+        self._known_near: dict[str, set[str]] = {}
+        for w in known:
+            if len(w) >= _FIX_MIN_LEN - 1 and w.isalpha():
+                for d in {w[:i] + w[i + 1 :] for i in range(len(w))} | {w}:
+                    self._known_near.setdefault(d, set()).add(w)
         self._han_form_list = sorted(self._han_forms, key=len, reverse=True)
 
     @staticmethod
@@ -155,7 +169,29 @@ class Normaliser:
         s = _INITIALS.sub(lambda m: m.group(0).replace(".", ""), s)
         s = s.replace("&", " and ").replace("'", "").replace("`", "")
         s = _ORDINAL.sub(r"\1", s)
-        return [t for t in _NON_ALNUM.split(s) if t]
+        toks = [t for t in _NON_ALNUM.split(s) if t]
+        # runs of single letters are initials written with spaces ("A P Finance", "S A L"): one token
+        out: list[str] = []
+        run = False  # out[-1] was built from single letters
+        for t in toks:
+            single = len(t) == 1 and t.isalpha()
+            if single and out and (run or (len(out[-1]) == 1 and out[-1].isalpha())):
+                out[-1] += t
+                run = True
+            else:
+                out.append(t)
+                run = False
+        return out
+
+    def _fix(self, t: str) -> str:
+        """A misspelt table word -> the word (rapidfuzz ratio >= 0.85, one edit); anything else unchanged."""
+        if len(t) < _FIX_MIN_LEN or t in self._canon or not t.isalpha():
+            return t
+        cands: set[str] = set(self._known_near.get(t, ()))
+        for i in range(len(t)):
+            cands |= self._known_near.get(t[:i] + t[i + 1 :], set())
+        best = max(cands, key=lambda w: fuzz.ratio(t, w), default="")
+        return best if best and fuzz.ratio(t, best) >= 85 else t
 
     def _strip_forms(self, toks: list[str]) -> tuple[list[str], str]:
         found = ""
@@ -183,7 +219,7 @@ class Normaliser:
         return toks, found
 
     def _core(self, text: str) -> tuple[list[str], str]:
-        toks, form = self._strip_forms(self._latin_tokens(text))
+        toks, form = self._strip_forms([self._fix(t) for t in self._latin_tokens(text)])
         core = [self._canon.get(t, t) for t in toks if t not in _STOP]
         return (core or [self._canon.get(t, t) for t in toks]), form
 

@@ -192,7 +192,7 @@ class Screener:
         for nid in ix.candidates(q, CANDIDATES):
             ei = ix.name_entry[nid]
             entry = ix.entries[ei]
-            score, feats = compare(q, ix.name(nid), ix.weight, ix.generic, cc, entry.countries)
+            score, feats = compare(q, ix.name(nid), ix, cc, entry.countries)
             if address and entry.addresses:
                 score, feats = _address(address, entry, score, feats)
             if ei not in best or score > best[ei][0]:
@@ -254,14 +254,18 @@ class Screener:
     def match(self, a: str, b: str) -> MatchResult:
         """Score two names directly (b plays the listed name), with the same features as screening."""
         qa, qb = self._norm.name(a), self._norm.name(b)
-        score, feats = compare(qa, qb, self.index.weight, self.index.generic)
+        score, feats = compare(qa, qb, self.index)
         return MatchResult(a, b, score, score >= self.threshold, self.threshold, tuple(feats))
 
     def decide(self, name: str, entry_id: str, decision: str, *, reviewer: str, note: str = "") -> Decision:
         """Record a reviewer's decision on (party, entry); later screens honour it."""
-        entry = next((e for e in self.index.entries if e.id == entry_id), None)
-        if entry is None:
-            raise ChipexError(f"no entry '{entry_id}' in snapshot {self.snapshot_id}", field="entry_id")
+        found = [e for e in self.index.entries if e.id == entry_id] or [
+            e for e in self.index.entries if len(entry_id) >= 8 and e.id.startswith(entry_id)
+        ]
+        if len(found) != 1:
+            problem = "no entry" if not found else f"{len(found)} entries match"
+            raise ChipexError(f"{problem} '{entry_id}' in snapshot {self.snapshot_id}", field="entry_id")
+        entry = found[0]
         q = self._norm.name(name)
         if q.empty:
             raise ChipexError("the party name is empty after normalisation", field="name")

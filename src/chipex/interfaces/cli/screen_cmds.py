@@ -1,0 +1,254 @@
+"""Screening commands: screen, match, lists, review."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from chipex.errors import ChipexError
+from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json, err_console
+from chipex.screening import THRESHOLD, Hit, Screener, country_code, load_list
+from chipex.screening.lists import list_info
+from chipex.screening.store import Store
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+ThresholdOpt = Annotated[
+    float, typer.Option("--threshold", min=0.0, max=1.0, help="report hits scoring at least this")
+]
+OUT_COLUMNS = (
+    "row", "party_id", "party_name", "party_country", "status", "score", "list", "entry_id", "entry_name",
+    "matched_name", "license_requirement", "license_policy", "license_basis", "citation", "decision",
+    "snapshot_id", "explanation",
+)  # fmt: skip
+
+
+def _explain(h: Hit) -> str:
+    return "; ".join(f"{f.name} {f.value:.2f} [{f.effect}]: {f.detail}" for f in h.features)
+
+
+def _print_hits(name: str, hits: list[Hit], s: Screener, limit: int) -> None:
+    console.print(
+        f"[bold]{name}[/bold]: {len(hits)} hit(s) at >= {s.threshold:.2f} (snapshot {s.snapshot_id})"
+    )
+    for h in hits[:limit]:
+        alias = " (alias)" if h.matched_alias else ""
+        console.print(
+            f"\n  [bold]{h.score:.2f}[/bold]  {h.list}  {h.entry_name}  [{', '.join(h.countries) or '-'}]"
+            f"\n        matched: {h.matched_name}{alias}   entry {h.entry_id[:16]}"
+            + (f"   reviewer: {h.decision}" if h.decision else "")
+            + f"\n        licence requirement ({h.license_basis}): {h.license_requirement}"
+            f"\n        licence policy: {h.license_policy}"
+            f"\n        citation: {h.citation}"
+        )
+        for f in h.features:
+            console.print(f"        - {f.name} {f.value:.2f} ({f.effect}): {f.detail}", highlight=False)
+    if len(hits) > limit:
+        console.print(f"\n  ... {len(hits) - limit} more (use --limit or --json)")
+    console.print(f"\n[dim]{DISCLAIMER}[/dim]")
+
+
+def _read_parties(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            cols = [c.strip().lower() for c in (reader.fieldnames or [])]
+            if "name" not in cols:
+                raise ChipexError("no 'name' column (columns: name, optional country, id)", file=str(path),
+                                  record=1, field="name")  # fmt: skip
+            rows = []
+            for i, raw in enumerate(reader, start=2):
+                row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+                if not row.get("name"):
+                    raise ChipexError("empty party name", file=str(path), record=i, field="name")
+                try:
+                    country_code(row.get("country"))
+                except ChipexError as exc:
+                    raise ChipexError(exc.message, file=str(path), record=i, field="country") from None
+                rows.append({"row": str(i), **row})
+            return rows
+    except OSError as exc:
+        raise ChipexError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ChipexError(f"not a readable CSV file: {exc}", file=str(path)) from None
+
+
+def _screen_file(s: Screener, file: Path, out: Path | None, as_json: bool) -> None:
+    parties = _read_parties(file)
+    with Progress(
+        TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err_console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("screen", total=len(parties))
+        results = s.screen_many(
+            [(p["name"], p.get("country") or None) for p in parties], progress=lambda n: bar.advance(task, n)
+        )
+    rows = []
+    for p, hits in zip(parties, results, strict=True):
+        base = {"row": p["row"], "party_id": p.get("id", ""), "party_name": p["name"],
+                "party_country": p.get("country", "")}  # fmt: skip
+        if not hits:
+            rows.append({**base, "status": "clear", "snapshot_id": s.snapshot_id})
+        for h in hits:
+            rows.append({
+                **base, "status": "hit", "score": f"{h.score:.4f}", "list": h.list, "entry_id": h.entry_id,
+                "entry_name": h.entry_name, "matched_name": h.matched_name,
+                "license_requirement": h.license_requirement, "license_policy": h.license_policy,
+                "license_basis": h.license_basis, "citation": h.citation, "decision": h.decision or "",
+                "snapshot_id": h.snapshot_id, "explanation": _explain(h),
+            })  # fmt: skip
+    flagged = sum(1 for hits in results if hits)
+    if out is not None:
+        tmp = out.with_name(out.name + ".part")
+        try:
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                w = csv.DictWriter(fh, fieldnames=OUT_COLUMNS)
+                w.writeheader()
+                w.writerows(rows)
+            tmp.replace(out)  # all or nothing: no half-written output
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise ChipexError(f"cannot write: {exc.strerror}", file=str(out)) from None
+    summary = {"parties": len(parties), "distinct": len({(p["name"], p.get("country")) for p in parties}),
+               "flagged": flagged, "hits": sum(len(h) for h in results), "snapshot_id": s.snapshot_id,
+               "threshold": s.threshold, "out": str(out) if out else None}  # fmt: skip
+    if as_json:
+        emit_json({**summary, "results": rows} if out is None else summary)
+        return
+    console.print(
+        f"{summary['parties']} parties ({summary['distinct']} distinct): {flagged} flagged, {summary['hits']} hits"
+        f" at >= {s.threshold:.2f}; snapshot {s.snapshot_id}" + (f"; written to {out}" if out else "")
+    )
+    if out is None:
+        for r in rows:
+            if r["status"] == "hit":
+                console.print(
+                    f"  row {r['row']}: {r['party_name']} -> {r['score']} {r['list']} {r['entry_name']}"
+                )
+    console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+@app.command("screen")
+def screen_cmd(
+    name: Annotated[str | None, typer.Argument(help="party name, in any script")] = None,
+    country: Annotated[str | None, typer.Option("--country", help="party country (ISO code or name)")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="party address, a qualifier")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="CSV of parties: name[, country, id]")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="with --file: write hits to this CSV")] = None,
+    threshold: ThresholdOpt = THRESHOLD,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="hits shown (text output)")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Screen a party (or a CSV of parties) against the US Consolidated Screening List."""
+    if (name is None) == (file is None):
+        raise ChipexError("give a party name or --file parties.csv (not both)")
+    if out is not None and file is None:
+        raise ChipexError("--out needs --file")
+    s = Screener(threshold=threshold)
+    if file is not None:
+        _screen_file(s, file, out, as_json)
+        return
+    assert name is not None
+    hits = s.screen(name, country, address=address)
+    if as_json:
+        emit_json({"query": name, "country": country_code(country), "threshold": s.threshold,
+                   "snapshot_id": s.snapshot_id, "hits": [h.to_dict() for h in hits]})  # fmt: skip
+    else:
+        _print_hits(name, hits, s, limit)
+
+
+@app.command("match")
+def match_cmd(
+    a: Annotated[str, typer.Argument(help="first name (the party)")],
+    b: Annotated[str, typer.Argument(help="second name (plays the listed name)")],
+    threshold: ThresholdOpt = THRESHOLD,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score two names directly, with the feature-by-feature explanation."""
+    r = Screener(threshold=threshold).match(a, b)
+    if as_json:
+        emit_json(r.to_dict())
+        return
+    verdict = "[bold]match[/bold]" if r.match else "no match"
+    console.print(
+        f"{r.a!r} vs {r.b!r}: score [bold]{r.score:.2f}[/bold] -> {verdict} (threshold {r.threshold:.2f})"
+    )
+    for f in r.features:
+        console.print(f"  - {f.name} {f.value:.2f} ({f.effect}): {f.detail}", highlight=False)
+
+
+@app.command("lists")
+def lists_cmd(
+    load: Annotated[
+        Path | None, typer.Option("--load", help="load a list file (.csv/.json CSL, DPL .txt)")
+    ] = None,
+    on: Annotated[str | None, typer.Option("--date", help="the list's source date (YYYY-MM-DD)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="accept a drop of more than 10% in a list")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the loaded list snapshots and their counts; --load a new one (checked against the current)."""
+    if load is not None:
+        if not on:
+            raise ChipexError("--load needs --date YYYY-MM-DD (the date the list was generated)")
+        try:
+            when = date.fromisoformat(on)
+        except ValueError:
+            raise ChipexError(f"not a date: '{on}' (use YYYY-MM-DD)", field="date") from None
+        rep = load_list(load, when, force=force)
+        if as_json:
+            emit_json({"loaded": rep.snapshot_id, "source_date": rep.source_date, "counts": rep.counts,
+                       "previous": rep.previous_id, "previous_counts": rep.previous_counts,
+                       "forced_drops": rep.forced_drops})  # fmt: skip
+            return
+        t = Table(
+            "list", "previous", "loaded", title=f"loaded snapshot {rep.snapshot_id} (was {rep.previous_id})"
+        )
+        for code in sorted(set(rep.counts) | set(rep.previous_counts)):
+            t.add_row(code, f"{rep.previous_counts.get(code, 0):,}", f"{rep.counts.get(code, 0):,}")
+        console.print(t)
+        for d in rep.forced_drops:
+            console.print(f"[yellow]forced despite: {d}[/yellow]")
+        return
+    s = Screener()
+    stored = Store().snapshots()
+    if as_json:
+        emit_json({"current": s.snapshot_id, "source_date": s.source_date, "counts": s.counts,
+                   "total": sum(s.counts.values()), "source": s.index.source,
+                   "loaded": [{"id": x.id, "source_date": x.source_date, "loaded_at": x.loaded_at,
+                               "counts": x.counts} for x in stored]})  # fmt: skip
+        return
+    console.print(f"current snapshot [bold]{s.snapshot_id}[/bold] (list of {s.source_date}, "
+                  f"{sum(s.counts.values()):,} entries)")  # fmt: skip
+    console.print(f"[dim]source: {s.index.source}[/dim]")
+    t = Table("list", "entries", "name")
+    for code, n in s.counts.items():
+        t.add_row(code, f"{n:,}", list_info().get(code, {}).get("name", ""))
+    console.print(t)
+    if stored:
+        console.print("loaded snapshots: " + ", ".join(f"{x.id} (loaded {x.loaded_at[:10]})" for x in stored))
+
+
+@app.command("review")
+def review_cmd(
+    name: Annotated[str, typer.Argument(help="the party name as screened")],
+    entry_id: Annotated[str, typer.Argument(help="the entry id of the hit (from screen --json)")],
+    confirmed: Annotated[bool, typer.Option("--confirmed", help="the party is this listed entry")] = False,
+    false_positive: Annotated[
+        bool, typer.Option("--false-positive", help="the party is not this entry")
+    ] = False,
+    reviewer: Annotated[str, typer.Option("--reviewer", help="who decided")] = "",
+    note: Annotated[str, typer.Option("--note", help="why")] = "",
+) -> None:
+    """Record a reviewer's decision on a hit; later screens honour it."""
+    if confirmed == false_positive:
+        raise ChipexError("give exactly one of --confirmed or --false-positive")
+    if not reviewer.strip():
+        raise ChipexError("--reviewer is required (decisions are audited)", field="reviewer")
+    d = Screener().decide(name, entry_id, "confirmed" if confirmed else "false_positive", reviewer=reviewer,
+                          note=note)  # fmt: skip
+    console.print(f"recorded: {d.query!r} / {d.entry_name} -> {d.decision} by {d.reviewer} ({d.decided_at})")

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from chipex.datafiles import read_yaml, validate
 from chipex.errors import ChipexError
-from chipex.rules import RULES_DIR, Rulebook, default_rulebook
+from chipex.rules import RULES_DIR, Rulebook, build_rulebook, default_rulebook
 from chipex.rules.countries import REGIMES
 from chipex.rules.model import _exact
 
@@ -35,6 +35,7 @@ class _Strict(BaseModel):
 
 
 class Limit(_Strict):
+    id: str
     start: dt.date | None = Field(None, alias="from", description="a stepped limit: in force from this date")
     value: Decimal = Field(gt=0)
     unit: Literal["tpp", "h100e"]
@@ -308,11 +309,17 @@ def build_caps(raw: Any, rulebook: Rulebook, file: str = CAPS_FILE) -> Caps:
             raise ChipexError(f"not ISO 3166 alpha-2 codes: {bad}", file=file, field=f"agreements.{name}")
     seen: set[str] = set()
     for i, cap in enumerate(data.caps, start=1):
-        problem = ("duplicate cap id", "id") if cap.id in seen else _cap_problem(cap, data, rulebook)
+        duplicate = cap.id in seen or len({lim.id for lim in cap.limits}) != len(cap.limits)
+        problem = ("duplicate cap or limit id", "id") if duplicate else _cap_problem(cap, data, rulebook)
         if problem:
             raise ChipexError(problem[0], file=file, record=i, field=problem[1])
         seen.add(cap.id)
     return Caps(data, rulebook)
+
+
+def caps_from_raw(raw: dict[str, Any]) -> Caps:
+    """Caps from the raw rule data of `chipex.rules.load_raw` (reforms overlay it first)."""
+    return build_caps(raw.get(CAPS_FILE), build_rulebook(raw))
 
 
 @cache

@@ -236,10 +236,10 @@ class Outcome:
 
 
 class _Refused(Exception):
-    """Raised inside a write transaction so it rolls back; carries the refusal outward."""
+    """Raised inside a write transaction so it rolls back; carries the refusals outward."""
 
-    def __init__(self, outcome: Outcome) -> None:
-        self.outcome = outcome
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        self.outcomes = outcomes
 
 
 # --- licences ----------------------------------------------------------------------------------
@@ -362,6 +362,12 @@ class Licence:
                 f"{line.on} is outside licence {n}'s validity ({self.valid_from} to {self.valid_to})",
                 field="date",
             )
+        if self.units is not None and line.units is None:
+            raise ChipexError(f"licence {n} is granted in units: give the number of units", field="units")
+        if self.tpp is not None and line.tpp is None:
+            raise ChipexError(
+                f"licence {n} is granted in TPP: give a catalog item or the line's TPP", field="tpp"
+            )
         if line.destination not in self.destinations:
             raise ChipexError(
                 f"licence {n} does not cover {line.destination} (it covers {', '.join(self.destinations)})",
@@ -386,12 +392,6 @@ class Licence:
             line.end_user and party_key(line.end_user) in {party_key(e) for e in self.end_users}
         ):
             raise ChipexError(f"licence {n} names end users: {'; '.join(self.end_users)}", field="end_user")
-        if self.units is not None and line.units is None:
-            raise ChipexError(f"licence {n} is granted in units: give the number of units", field="units")
-        if self.tpp is not None and line.tpp is None:
-            raise ChipexError(
-                f"licence {n} is granted in TPP: give a catalog item or the line's TPP", field="tpp"
-            )
 
 
 @dataclass(frozen=True)
@@ -543,6 +543,8 @@ class Ledger:
 
     def _lock_buckets(self, conn: Connection, units: dict[str, str]) -> dict[str, int]:
         """Create missing buckets and lock them all, in name order (no deadlocks between writers)."""
+        if not units:
+            return {}
         names = sorted(units)
         ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         conn.execute(
@@ -754,39 +756,96 @@ class Ledger:
         `key` is the idempotency key: a request repeated with the same key is answered from the
         ledger and counted once. `ship=True` records the shipment in the same transaction.
         """
-        check_regime(regime)
-        line = self.resolve(request)
-        key = key or f"r-{uuid.uuid4().hex[:16]}"
-        try:
-            return self._write(lambda conn: self._reserve(conn, line, key, regime, ship))
-        except _Refused as refused:
-            return refused.outcome
+        return self.reserve_many([(request, key)], regime=regime, ship=ship)[0]
 
-    def _reserve(self, conn: Connection, line: Line, key: str, regime: str, ship: bool) -> Outcome:
-        record = line.record()
-        existing = self._events(conn, key)
-        if "reservation.made" in existing:
-            made = existing["reservation.made"]
-            if audit.parse(made.payload)["line"] != record:
+    def reserve_many(
+        self, lines: list[tuple[Request, str | None]], *, regime: str = "as-printed", ship: bool = False
+    ) -> list[Outcome]:
+        """Reserve several lines (an order) in one transaction: all are recorded, or none.
+
+        Each line is checked against what the lines before it drew. If one is refused, nothing is
+        recorded and every outcome says so.
+        """
+        check_regime(regime)
+        resolved = [(self.resolve(req), key or f"r-{uuid.uuid4().hex[:16]}") for req, key in lines]
+        keys = [key for _, key in resolved]
+        if len(set(keys)) != len(keys):
+            raise ChipexError("the same key is given to two lines of one batch", field="key")
+        try:
+            return self._write(lambda conn: self._reserve_all(conn, resolved, regime, ship))
+        except _Refused as refused:
+            return refused.outcomes
+
+    def _reserve_all(
+        self, conn: Connection, lines: list[tuple[Line, str]], regime: str, ship: bool
+    ) -> list[Outcome]:
+        # First what each line draws on, then every bucket locked at once in name order, then the
+        # checks and appends: writers never wait on each other in a cycle.
+        plans: list[tuple[Line, str, dict[str, Any], list[Headroom], list[str]]] = []
+        for line, key in lines:
+            existing = self._events(conn, key)
+            made = existing.get("reservation.made")
+            if made is not None and audit.parse(made.payload)["line"] != line.record():
                 raise ChipexError(
                     f"key '{key}' was already used for a different reservation (event #{made.seq})",
                     field="key",
                 )
-            if ship and not ({"reservation.shipped", "reservation.cancelled"} & existing.keys()):
-                return self._ship(conn, key, line.on)
-            return self._state(key, existing, replayed=True)
-        specs, skipped = self._headroom(conn, line, regime)
-        ids = self._lock_buckets(conn, {s.bucket: s.unit for s in specs}) if specs else {}
-        draws = self._with_used(specs, self._used(conn, list(ids)))
-        refusals = [d.refusal() for d in draws if d.binding and d.on_exceed == "refuse" and d.exceeds]
-        if refusals:
-            raise _Refused(
-                Outcome(key, "refused", None, record, draws, refusals=refusals, not_counted=skipped)
-            )
+            specs, skipped = ([], []) if made is not None else self._headroom(conn, line, regime)
+            plans.append((line, key, existing, specs, skipped))
+        ids = self._lock_buckets(conn, {s.bucket: s.unit for *_, specs, _ in plans for s in specs})
+        outcomes = []
+        for i, (line, key, existing, specs, skipped) in enumerate(plans, start=1):
+            if "reservation.made" in existing:
+                done = {"reservation.shipped", "reservation.cancelled"} & existing.keys()
+                outcomes.append(
+                    self._ship(conn, key, line.on)
+                    if ship and not done
+                    else self._state(key, existing, replayed=True)
+                )
+                continue
+            draws = self._with_used(specs, self._used(conn, [s.bucket for s in specs]))
+            refusals = [d.refusal() for d in draws if d.binding and d.on_exceed == "refuse" and d.exceeds]
+            if refusals:
+                raise _Refused(self._refused_batch(lines, i, draws, refusals, skipped))
+            outcomes.append(self._record(conn, line, key, regime, draws, skipped, ids, ship))
+        return outcomes
+
+    @staticmethod
+    def _refused_batch(
+        lines: list[tuple[Line, str]],
+        bad: int,
+        draws: list[Headroom],
+        refusals: list[str],
+        skipped: list[str],
+    ) -> list[Outcome]:
+        out = []
+        for i, (line, key) in enumerate(lines, start=1):
+            if i == bad:
+                out.append(
+                    Outcome(
+                        key, "refused", None, line.record(), draws, refusals=refusals, not_counted=skipped
+                    )
+                )
+            else:
+                why = f"not recorded: line {bad} of the batch was refused"
+                out.append(Outcome(key, "refused", None, line.record(), [], refusals=[why]))
+        return out
+
+    def _record(
+        self,
+        conn: Connection,
+        line: Line,
+        key: str,
+        regime: str,
+        draws: list[Headroom],
+        skipped: list[str],
+        ids: dict[str, int],
+        ship: bool,
+    ) -> Outcome:
         reports = [d.report() for d in draws if d.binding and d.on_exceed == "report" and d.exceeds]
         version = self.rulebook.version_on(line.on)
         payload = {
-            "line": record,
+            "line": line.record(),
             "regime": regime,
             "rule_version": version.id if version else None,
             "draws": [d.record() for d in draws],
@@ -795,17 +854,14 @@ class Ledger:
         }
         seq = self._append(conn, "reservation.made", key, payload)
         if draws:
-            conn.execute(
-                insert(Entry),
-                [
-                    {"event_seq": seq, "bucket_id": ids[d.bucket], "amount": scaled(d.requested)}
-                    for d in draws
-                ],
-            )
+            amounts = [
+                {"event_seq": seq, "bucket_id": ids[d.bucket], "amount": scaled(d.requested)} for d in draws
+            ]
+            conn.execute(insert(Entry), amounts)
         if ship:
             self._append(conn, "reservation.shipped", key, {"date": line.on.isoformat()})
         status = "shipped" if ship else "reserved"
-        return Outcome(key, status, seq, record, draws, reports=reports, not_counted=skipped)
+        return Outcome(key, status, seq, line.record(), draws, reports=reports, not_counted=skipped)
 
     def _state(self, key: str, events: dict[str, Any], *, replayed: bool) -> Outcome:
         made = events["reservation.made"]

@@ -57,9 +57,11 @@ def controlled(c: Classification) -> bool:
     return c.eccn is not None or bool(c.other_requirements)
 
 
-def fmt(v: Fraction | float | None, digits: int = 2) -> str:
+def fmt(v: Fraction | float | bool | str | None, digits: int = 2) -> str:
     if v is None:
         return "-"
+    if isinstance(v, bool | str):
+        return str(v).lower()
     f = float(v)
     if abs(f) >= 100 or f == int(f):
         return f"{f:,.0f}"

@@ -16,7 +16,7 @@ from chipex.catalog import Catalog
 from chipex.catalog.model import Chip
 from chipex.core.classify import Classification, classify, eval_prong, measure
 from chipex.rules import Rulebook
-from chipex.rules.model import EccnText, Paragraph
+from chipex.rules.model import EccnText, Prong
 
 from .common import ECCN, fmt, strictness
 
@@ -69,10 +69,6 @@ def _kind(before: str | None, after: str | None, order: list[str]) -> str:
     return "stricter" if sb > sa else "looser" if sb < sa else "renumbered"
 
 
-def _prong_text(text: EccnText, para: Paragraph, metric: str) -> str:
-    return next(p.describe() for p in para.all if p.metric == metric) + f" ({para.id}, {text.id})"
-
-
 def _moved_by(
     chip: Chip, ta: EccnText | None, tb: EccnText | None, ea: str | None, eb: str | None
 ) -> list[str]:
@@ -90,31 +86,39 @@ def _moved_by(
     para = next((p for p in hi.paragraphs if p.id == hi_e), None)
     if para is None:
         return out
-    lo_metrics = {pr.metric for p in lo.paragraphs for pr in p.all}
-    for lp in lo.paragraphs:
+    related = [lp for lp in lo.paragraphs if para.id.startswith(lp.id) or lp.id.startswith(para.id)]
+    if not related:
+        met = "; ".join(f"{short(q)} (here {fmt(m.value(q.metric))})" for q in para.all if q.metric != "item")
+        out.append(f"new paragraph {para.id} in {hi.id}: {met}")
+    lo_metrics = {pr.metric for p in related for pr in p.all}
+    for lp in related:
         for pr in lp.all:
-            met, detail = eval_prong(pr, m)
-            if met is not False or pr.metric == "item":
+            if pr.metric == "item" or eval_prong(pr, m)[0] is not False:
                 continue
             same = [q for q in para.all if q.metric == pr.metric]
+            here = f"here {fmt(m.value(pr.metric))}"
             if not same:
-                out.append(
-                    f"{pr.metric} prong absent from {para.id} ({hi.id}): {lo.id} required {pr.describe()}; {detail}"
-                )
+                out.append(f"{pr.metric} prong dropped ({lp.id} {lo.id}: {short(pr)}; {here})")
             elif same[0].bounds() != pr.bounds():
                 out.append(
-                    f"{pr.metric} line moved: {pr.describe()} ({lp.id}, {lo.id}) -> {same[0].describe()} "
-                    f"({para.id}, {hi.id}); {detail.split(':')[0]}"
+                    f"{pr.metric} line moved: {short(pr)} ({lp.id}) -> {short(same[0])} ({para.id}); {here}"
                 )
-    for q in para.all:
+    for q in para.all if related else []:
         if q.metric not in lo_metrics:
-            out.append(f"new prong in {para.id} ({hi.id}): {eval_prong(q, m)[1]}")
+            out.append(f"new prong {short(q)} ({para.id} {hi.id}); here {fmt(m.value(q.metric))}")
     for note in lo.notes:
         if all(eval_prong(p, m)[0] is True for p in note.all) and not any(
             n.id == note.id and all(eval_prong(p, m)[0] is True for p in n.all) for n in hi.notes
         ):
-            out.append(f"{note.id} removes it under {lo.id} but not under {hi.id}")
+            out.append(f"{note.id} removes it under {lo.id}, not under {hi.id}")
     return list(dict.fromkeys(out))
+
+
+def short(prong: Prong) -> str:
+    if prong.is_ is not None:
+        return f"{prong.metric} is {fmt(prong.is_)}"
+    words = {"at_least": ">=", "more_than": ">", "less_than": "<", "at_most": "<="}
+    return " and ".join(f"{prong.metric} {words[k]} {fmt(v)}" for k, v in prong.bounds().items())
 
 
 def _text(rb: Rulebook, on: dt.date) -> EccnText | None:

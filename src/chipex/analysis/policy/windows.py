@@ -1,0 +1,212 @@
+"""Exposure windows: the dated intervals in which a chip could ship to a destination without a licence,
+and the compute delivered inside them.
+
+The licence decision is the order checker's (`chipex.orders.check_book`): chipex writes one order
+book with a line per chip and per date on which any rule, letter or country group changes (the
+order engine's own periods; within a period nothing changes), runs it once, and reads the windows
+off the answers. A window closed by an is-informed letter also shows the date on which the rule
+itself would have closed it (H800: letter 2023-10-23, rule 2023-11-17).
+
+Compute delivered: estimated shipments (a sourced file) spread evenly over their period, the part
+inside each window counted, in H100-equivalents on a TPP basis (chip TPP / H100 SXM TPP).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tempfile
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chipex.catalog import Catalog
+from chipex.catalog.model import Chip
+from chipex.core.classify import measure
+from chipex.core.metrics import as_float, h100_equivalents
+from chipex.datafiles import read_yaml, validate
+from chipex.orders import check_book
+from chipex.orders.tables import Periods
+from chipex.rules import Rulebook
+
+from .common import ics, released
+
+SHIPMENTS_FILE = Path(__file__).parent / "data" / "shipments.yaml"
+REFERENCE = "nvidia-h100-sxm"
+DAY = dt.timedelta(days=1)
+
+
+class Shipment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    chip: str
+    destination: str
+    start: dt.date
+    end: dt.date
+    units: int = Field(ge=0)
+    low: int | None = None
+    high: int | None = None
+    source: str = Field(min_length=3)
+    confidence: str
+    mark: str | None = None
+    note: str | None = None
+
+
+class ShipmentFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    shipments: list[Shipment]
+
+
+def load_shipments(path: Path = SHIPMENTS_FILE, catalog: Catalog | None = None) -> list[Shipment]:
+    data = validate(ShipmentFile, read_yaml(path), file=path)
+    if catalog is not None:
+        for i, s in enumerate(data.shipments):
+            s.chip = catalog.get(s.chip).id  # forgiving names; an unknown chip names its record
+            if s.end < s.start:
+                from chipex.errors import ChipexError
+
+                raise ChipexError("end before start", file=str(path), record=i + 1, field="end")
+    return data.shipments
+
+
+@dataclass
+class Window:
+    start: str
+    end: str | None  # first day a licence is required (None: still open)
+    closed_by: list[str]
+    rule_close: str | None  # when a letter closed it: the date the regulation itself would have
+    days: int
+    units: float = 0.0
+    units_low: float | None = None
+    units_high: float | None = None
+    h100e: float = 0.0
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Exposure:
+    chip: str
+    chip_id: str
+    destination: str
+    released: str
+    h100e_per_unit: float | None
+    windows: list[Window]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def h100e(self) -> float:
+        return sum(w.h100e for w in self.windows)
+
+
+def _dates(chip: Chip, starts: list[dt.date], first: dt.date, until: dt.date) -> list[dt.date]:
+    r = released(chip)
+    assert r is not None
+    begin = max(r, first)
+    return [begin, *(d for d in starts if begin < d <= until)]
+
+
+def _decide(rows: list[tuple[dt.date, str, str]], catalog: Catalog, rulebook: Rulebook, regime: str) -> dict:
+    """(date, chip id, destination) -> (licence required, reasons), through the order checker."""
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / "windows.csv"
+        with book.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["date", "item", "quantity", "destination"])
+            w.writerows((d.isoformat(), c, 1, dest) for d, c, dest in rows)
+        report = check_book(book, catalog=catalog, rulebook=rulebook, regime=regime)
+    assert report.results is not None
+    return {
+        (r["date"], r["item_id"], r["destination"]): (
+            bool(r["license_required"]),
+            [x for x in (r["reasons"] or "").split(";") if x],
+        )
+        for r in report.results.to_pylist()
+    }
+
+
+def _spread(s: Shipment, start: dt.date, end: dt.date | None) -> Fraction:
+    """The share of a shipment period inside [start, end)."""
+    lo = max(s.start, start)
+    hi = min(s.end + DAY, end) if end else s.end + DAY
+    if hi <= lo:
+        return Fraction(0)
+    return Fraction((hi - lo).days, (s.end + DAY - s.start).days)
+
+
+def exposure_windows(
+    *,
+    catalog: Catalog,
+    rulebook: Rulebook,
+    destinations: list[str],
+    shipments: list[Shipment],
+    regime: str = "as-enforced",
+    until: dt.date | None = None,
+    chips: list[str] | None = None,
+) -> list[Exposure]:
+    """Every dated chip's licence-free windows to each destination, from the first rule on."""
+    until = until or dt.date.today()
+    first = rulebook.versions[0].effective
+    starts = Periods.of(rulebook).starts[1:]
+    wanted = {catalog.get(c).id for c in chips} if chips else None
+    pool = [
+        c for c in ics(catalog) if released(c) and released(c) <= until and (wanted is None or c.id in wanted)
+    ]
+    rows = [(d, c.id, dest) for c in pool for dest in destinations for d in _dates(c, starts, first, until)]
+    answer = _decide(rows, catalog, rulebook, regime)
+    letters = {letter.id for letter in rulebook.letters}
+    h100 = measure(catalog.get(REFERENCE)).tpp
+    out = []
+    for chip in pool:
+        tpp = measure(chip).tpp
+        per_unit = h100_equivalents(tpp, h100) if tpp is not None and h100 else None
+        for dest in destinations:
+            dates = _dates(chip, starts, first, until)
+            wins: list[Window] = []
+            open_at: dt.date | None = None
+            for i, d in enumerate(dates):
+                needed, reasons = answer[(d, chip.id, dest)]
+                if not needed and open_at is None:
+                    open_at = d
+                if needed and open_at is not None:
+                    rule_close = None
+                    if all(r.rstrip("?") in letters for r in reasons):
+                        rule_close = next(
+                            (
+                                x.isoformat()
+                                for x in dates[i:]
+                                if any(r.rstrip("?") not in letters for r in answer[(x, chip.id, dest)][1])
+                            ),
+                            None,
+                        )
+                    wins.append(
+                        Window(open_at.isoformat(), d.isoformat(), reasons, rule_close, (d - open_at).days)
+                    )
+                    open_at = None
+            if open_at is not None:
+                wins.append(Window(open_at.isoformat(), None, [], None, (until + DAY - open_at).days))
+            for w in wins:
+                ws, we = dt.date.fromisoformat(w.start), dt.date.fromisoformat(w.end) if w.end else None
+                for s in shipments:
+                    if s.chip != chip.id or s.destination != dest:
+                        continue
+                    share = _spread(s, ws, we)
+                    if not share:
+                        continue
+                    w.units += float(s.units * share)
+                    if s.low is not None:
+                        w.units_low = (w.units_low or 0.0) + float(s.low * share)
+                    if s.high is not None:
+                        w.units_high = (w.units_high or 0.0) + float(s.high * share)
+                    w.sources.append(s.source)
+                w.units = round(w.units, 1)
+                w.h100e = as_float(Fraction(w.units) * per_unit, 1) or 0.0 if per_unit else 0.0
+            out.append(
+                Exposure(chip.name, chip.id, dest, released(chip).isoformat(), as_float(per_unit), wins)
+            )
+    return out

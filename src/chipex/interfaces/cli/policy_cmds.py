@@ -1,0 +1,343 @@
+"""Policy lab commands: diff, near-misses, loopholes, windows, charts.
+
+Every command also takes `--reform FILE` (stripped from the command line by `main`, see
+chipex.rules.reform): `diff` then compares the baseline (side A) with the reformed rulebook (side B).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.table import Table
+
+from chipex.analysis.policy import charts, loopholes, nearmiss, windows
+from chipex.analysis.policy.common import fmt, resolve_date
+from chipex.analysis.policy.diff import diff, summary_line
+from chipex.core.classify import parse_date
+from chipex.errors import ChipexError
+from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json
+from chipex.interfaces.cli.core_cmds import CatalogOpt, JsonOpt, _catalog
+from chipex.rules import active_reforms, default_rulebook, load_raw, load_rulebook
+from chipex.rules.reform import apply_reforms, load_reform
+
+AsOf = Annotated[
+    str, typer.Option("--as-of", help="date YYYY-MM-DD or a rule version id/name (default today)")
+]
+
+
+def _reform_note() -> list[str]:
+    return [f"{p} ({load_reform(p).name})" for p in active_reforms()]
+
+
+def _on(key: str) -> dt.date:
+    return resolve_date(key, default_rulebook())[0]
+
+
+@app.command("diff")
+def diff_cmd(
+    a: Annotated[str, typer.Argument(help="date or rule version (read under the baseline rulebook)")],
+    b: Annotated[
+        str | None, typer.Argument(help="date or rule version (under --reform if given); default: A")
+    ] = None,
+    catalog: CatalogOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Every catalog item whose status differs between A (baseline) and B (with any --reform), and why."""
+    base, active = load_rulebook(), default_rulebook()
+    if b is None and not active_reforms():
+        raise ChipexError("give two dates or versions, or one with --reform FILE (baseline vs reformed)")
+    cat = _catalog(catalog)
+    d = diff(
+        resolve_date(a, base),
+        resolve_date(b or a, active),
+        catalog=cat,
+        rulebook_a=base,
+        rulebook_b=active,
+        reforms=_reform_note(),
+    )
+    if json_out:
+        emit_json(d.to_dict())
+        return
+    side_b = f"{d.b}{' under ' + ', '.join(d.reforms) if d.reforms else ''}"
+    t = Table(
+        "item",
+        "before",
+        "after",
+        "change",
+        "moved by",
+        title=f"{d.a} ({d.text_a or '-'}) -> {side_b} ({d.text_b or '-'})",
+    )
+    for c in d.changes:
+        if c.change == "renumbered":
+            continue
+        before = (c.before or "-") + ("".join(f" +{x}" for x in c.letters_before))
+        after = (c.after or "-") + ("".join(f" +{x}" for x in c.letters_after))
+        t.add_row(c.chip, before, after, c.change, "\n".join(c.moved_by))
+    console.print(t)
+    renumbered = [c.chip for c in d.changes if c.change == "renumbered"]
+    if renumbered:
+        console.print(f"same tier, new paragraph number ({len(renumbered)}): {', '.join(renumbered)}")
+    console.print(summary_line(d))
+    console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+@app.command("near-misses")
+def near_misses_cmd(
+    as_of: AsOf = "today",
+    margin: Annotated[float, typer.Option(help="flag a chip within this fraction under a line")] = 0.10,
+    history: Annotated[
+        bool, typer.Option("--history", help="every 3A090 text from each chip's release on")
+    ] = False,
+    catalog: CatalogOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Chips designed to the line: margin under each prong, and what a cut-down variant keeps of its sibling."""
+    cat, rb = _catalog(catalog), default_rulebook()
+    m = Fraction(str(margin))
+    if history:
+        rows = nearmiss.near_miss_history(catalog=cat, rulebook=rb, margin=m)
+    else:
+        rows = nearmiss.near_misses(_on(as_of), catalog=cat, rulebook=rb, margin=m)
+    if json_out:
+        emit_json({"margin": margin, "reforms": _reform_note(), "near_misses": [n.to_dict() for n in rows]})
+        return
+    t = Table(
+        "chip",
+        "text",
+        "status",
+        "lines under (value vs line, ratio)",
+        "flag",
+        "sibling",
+        "kept of sibling",
+        title=f"Designed to the line (flag: within {margin:.0%})",
+    )
+    for n in rows:
+        lines = "\n".join(
+            f"{ln.metric} {fmt(ln.value)} vs {fmt(ln.bound)} ({ln.ratio:.1%}) -> {ln.would_be}"
+            for ln in n.lines[:3]
+        )
+        kept = ", ".join(f"{k.replace('_gbps', '')} {v:.0%}" for k, v in n.kept.items() if v is not None)
+        sib = f"{n.sibling} ({n.sibling_eccn or '-'})" if n.sibling else "-"
+        t.add_row(n.chip, n.text, n.eccn or "-", lines, "*" if n.flagged else "", sib, kept)
+    console.print(t)
+    console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+def _print_loophole(lp: loopholes.Loophole) -> None:
+    s = lp.spec
+    console.print(
+        f"[bold]{lp.objective}[/bold] under {lp.text} ({lp.as_of}): best uncontrolled "
+        f"{'datacenter' if lp.datacenter else 'consumer'} design = {lp.usefulness_h100e:.2f} H100e "
+        f"(bound by {', '.join(lp.binding)})"
+    )
+    console.print(
+        f"  TPP {s['tpp']:,.0f}, PD {lp.performance_density:.3f}, interconnect {s['ic']:,.0f} GB/s, "
+        f"memory {s['mbw']:,.0f} GB/s / {s['mem']:,.0f} GB; classified: {lp.classified_as or 'not 3A090'}"
+    )
+    for e in lp.escapes:
+        console.print(f"  escapes {e.paragraph}: {'; '.join(e.fails)}")
+    for leak in lp.leaks:
+        console.print(f"  [yellow]leak:[/yellow] {leak}")
+    if lp.reform:
+        eff = lp.reform_effect
+        console.print(
+            f"  [green]proposed reform[/green] ({lp.reform_candidates} candidates tried): {lp.reform['name']}"
+        )
+        console.print(f"    {lp.reform['description']}")
+        console.print(
+            f"    best remaining design {eff['after_h100e']:.2f} H100e; consumer chips changed: "
+            f"{', '.join(eff['consumer_changed']) or 'none'}; datacenter chips newly controlled: "
+            f"{', '.join(eff['newly_controlled']) or 'none'}"
+        )
+    elif lp.leak_metrics:
+        console.print("  no single-change reform closes it within the candidates tried")
+
+
+@app.command("loopholes")
+def loopholes_cmd(
+    as_of: AsOf = "today",
+    objective: Annotated[str, typer.Option(help="training | inference | both")] = "both",
+    close: Annotated[
+        float,
+        typer.Option(
+            help="a reform closes the leak if the best remaining design is at most this fraction as useful"
+        ),
+    ] = 0.5,
+    bounds_as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="catalog bounds from chips released by this date "
+            "(default: --as-of; 'all' for the whole catalog)"
+        ),
+    ] = None,
+    consumer: Annotated[
+        bool, typer.Option("--consumer", help="search consumer (non-datacenter) designs")
+    ] = False,
+    write_reform: Annotated[
+        Path | None, typer.Option(help="write the proposed reform(s) as YAML here")
+    ] = None,
+    catalog: CatalogOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The most useful design the rule in force still lets through, which dimension leaks, and the reform
+    that closes it while changing as few consumer chips as possible."""
+    objectives = {"both": ["training", "inference"], "training": ["training"], "inference": ["inference"]}
+    if objective not in objectives:
+        raise ChipexError(f"unknown objective '{objective}' (training, inference or both)")
+    cat, rb = _catalog(catalog), default_rulebook()
+    on = _on(as_of)
+    bounds_on = None if bounds_as_of == "all" else (parse_date(bounds_as_of) if bounds_as_of else on)
+    raw = apply_reforms(load_raw(), active_reforms()) if active_reforms() else load_raw()
+    found = [
+        loopholes.loopholes(
+            on,
+            raw=raw,
+            catalog=cat,
+            rulebook=rb,
+            objective=o,
+            datacenter=not consumer,
+            close=close,
+            bounds_on=bounds_on,
+        )
+        for o in objectives[objective]
+    ]
+    written = []
+    if write_reform:
+        for lp in found:
+            if lp.reform:
+                path = (
+                    write_reform
+                    if len(found) == 1
+                    else write_reform.with_name(
+                        f"{write_reform.stem}-{lp.objective}{write_reform.suffix or '.yaml'}"
+                    )
+                )
+                path.write_text(yaml.safe_dump(lp.reform, sort_keys=False, allow_unicode=True, width=100))
+                written.append(str(path))
+    if json_out:
+        emit_json(
+            {"reforms": _reform_note(), "loopholes": [lp.to_dict() for lp in found], "written": written}
+        )
+        return
+    for lp in found:
+        _print_loophole(lp)
+    lp0 = found[0]
+    console.print(
+        "bounds (catalog, chips released by "
+        + (str(bounds_on) if bounds_on else "any date")
+        + "): "
+        + "; ".join(f"{k} {fmt(r['lo'])}-{fmt(r['hi'])} ({r['hi_chip']})" for k, r in lp0.bounds.items())
+    )
+    for lp in found:
+        console.print(f"[dim]{lp.objective} model: " + " | ".join(lp.assumptions[1:]) + "[/dim]")
+    for w in written:
+        console.print(f"wrote {w}: try `chipex diff {on} --reform {w}`")
+    console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+@app.command("windows")
+def windows_cmd(
+    destination: Annotated[
+        list[str] | None, typer.Option(help="ISO country (repeatable; default CN)")
+    ] = None,
+    chip: Annotated[list[str] | None, typer.Option(help="only these chips (repeatable)")] = None,
+    until: Annotated[str, typer.Option(help="end of the analysis (default today)")] = "today",
+    shipments: Annotated[
+        Path | None, typer.Option(help="shipment estimates file (default: the shipped one)")
+    ] = None,
+    regime: Annotated[str, typer.Option(help="as-enforced | as-printed")] = "as-enforced",
+    all_chips: Annotated[bool, typer.Option("--all", help="also chips whose window never closed")] = False,
+    catalog: CatalogOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Dated licence-free windows per chip and destination, with the compute delivered in them (H100e)."""
+    cat = _catalog(catalog)
+    ships = windows.load_shipments(shipments or windows.SHIPMENTS_FILE, cat)
+    kw = {
+        "catalog": cat,
+        "destinations": destination or ["CN"],
+        "shipments": ships,
+        "regime": regime,
+        "until": parse_date(until),
+        "chips": chip,
+    }
+    rows = windows.exposure_windows(rulebook=default_rulebook(), **kw)
+    baseline = windows.exposure_windows(rulebook=load_rulebook(), **kw) if active_reforms() else None
+    if json_out:
+        emit_json(
+            {
+                "reforms": _reform_note(),
+                "exposures": [e.to_dict() for e in rows],
+                "baseline": [e.to_dict() for e in baseline] if baseline is not None else None,
+            }
+        )
+        return
+    show = [e for e in rows if all_chips or chip or e.h100e or any(w.end for w in e.windows)]
+    t = Table(
+        "chip",
+        "to",
+        "licence-free from",
+        "until",
+        "closed by",
+        "rule's own date",
+        "units (est.)",
+        "H100e",
+        title="Exposure windows" + (f" under {', '.join(_reform_note())}" if active_reforms() else ""),
+    )
+    for e in show:
+        for w in e.windows or [None]:
+            if w is None:
+                t.add_row(e.chip, e.destination, "-", "never licence-free", "", "", "", "")
+                continue
+            units = f"{w.units:,.0f}" + (f" ({w.units_low:,.0f}-{w.units_high:,.0f})" if w.units_low else "")
+            t.add_row(
+                e.chip,
+                e.destination,
+                w.start,
+                w.end or "open",
+                ", ".join(w.closed_by),
+                w.rule_close or "",
+                units if w.units else "",
+                f"{w.h100e:,.0f}" if w.h100e else "",
+            )
+    console.print(t)
+    total = sum(e.h100e for e in rows)
+    console.print(
+        f"compute delivered inside windows: {total:,.0f} H100e (TPP basis; shipments are estimates, see "
+        f"{shipments or windows.SHIPMENTS_FILE.name})"
+    )
+    if baseline is not None:
+        console.print(f"baseline (no reform): {sum(e.h100e for e in baseline):,.0f} H100e")
+    console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+@app.command("charts")
+def charts_cmd(
+    out: Annotated[Path, typer.Option(help="folder for the PNGs")] = Path("docs/img"),
+    as_of: AsOf = "2024-06-01",
+    until: Annotated[str, typer.Option(help="end of the windows chart")] = "today",
+    catalog: CatalogOpt = None,
+) -> None:
+    """PNG charts: TPP x performance density with controlled regions, rules vs launches, exposure windows."""
+    cat, rb = _catalog(catalog), default_rulebook()
+    on, end = _on(as_of), parse_date(until)
+    out.mkdir(parents=True, exist_ok=True)
+    near = nearmiss.near_misses(on, catalog=cat, rulebook=rb)
+    exp = windows.exposure_windows(
+        catalog=cat,
+        rulebook=rb,
+        destinations=["CN"],
+        shipments=windows.load_shipments(catalog=cat),
+        until=end,
+    )
+    for p in (
+        charts.plane_chart(cat, rb, on, near, out / "policy-tpp-pd.png"),
+        charts.timeline_chart(cat, rb, out / "policy-timeline.png"),
+        charts.windows_chart(exp, end, out / "policy-windows.png"),
+    ):
+        console.print(f"wrote {p}")

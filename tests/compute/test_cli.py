@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from chipex.analysis.compute.presets import default_presets
 from chipex.interfaces.cli import app, main
 
 runner = CliRunner()
@@ -107,6 +108,15 @@ def test_scenario_and_presets_commands(tmp_path: Path) -> None:
     assert "deepseek-v3" in listing["runs"] and "china-2021-2026" in listing["scenarios"]
     res = runner.invoke(app, ["compute", "presets", "deepseek-v3"])
     assert res.exit_code == 0 and "Table 1" in res.stdout
+
+
+@pytest.mark.parametrize(
+    "preset", [*default_presets().runs, *default_presets().fleets, *default_presets().flows]
+)
+def test_every_preset_prints_with_its_citations(preset: str) -> None:
+    res = runner.invoke(app, ["compute", "presets", preset])
+    assert res.exit_code == 0, res.output
+    assert "[V" in res.stdout or "[S" in res.stdout  # a confidence mark beside the figures
 
 
 def test_human_output_shows_sources() -> None:

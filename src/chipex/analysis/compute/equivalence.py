@@ -10,6 +10,7 @@ large fleet scales, not its peak; both figures are shown so the reader sees the 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -25,7 +26,7 @@ class Basis:
     key: str
     label: str
     unit: str
-    per_chip: Any  # (Chip) -> hardware.Sourced
+    per_chip: Callable[[Chip], hardware.Sourced]
     compute: bool
 
 

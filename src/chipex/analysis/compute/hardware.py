@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
-from chipex.catalog import Catalog, default_catalog
 from chipex.catalog.model import BIT_LENGTH, Chip, Figure
 from chipex.errors import ChipexError
 
@@ -58,10 +57,6 @@ class Sourced:
         if self.substitute:
             out["substitute"] = True
         return out
-
-
-def resolve(name: str | Chip, catalog: Catalog | None = None) -> Chip:
-    return (catalog or default_catalog()).get(name)
 
 
 def _sourced(

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from chipex.analysis.compute import charts, equivalence, serving, training
 from chipex.analysis.compute.figures import MARKS, Fig, human, parse_quantity, pct
-from chipex.analysis.compute.presets import SCENARIO_DIR, Presets, RunPreset, default_presets
+from chipex.analysis.compute.presets import SCENARIO_DIR, DateFig, Presets, RunPreset, Window, default_presets
 from chipex.analysis.compute.reproduce import Reproduction, reproduce
 from chipex.analysis.compute.scenario import CHANNELS, load_scenario, run_scenario
 from chipex.catalog import Catalog, load_catalog
@@ -58,7 +58,7 @@ def _catalog(extra: list[Path] | None) -> Catalog:
     return load_catalog(extra or [])
 
 
-def _fig_cell(fig: Fig | None, presets: Presets) -> str:
+def _fig_cell(fig: Fig | None) -> str:
     if fig is None:
         return "-"
     val = human(fig.value) if fig.value is not None else f"{human(fig.low)}-{human(fig.high)}"
@@ -301,7 +301,7 @@ def _print_reproduction(rep: Reproduction, presets: Presets) -> None:
     ]
     for label, fig in rows:
         if fig is not None:
-            console.print(f"  {label}: {_fig_cell(fig, presets)}  [dim]{presets.cite(fig.source)}[/dim]")
+            console.print(f"  {label}: {_fig_cell(fig)}  [dim]{presets.cite(fig.source)}[/dim]")
     if rep.phases:
         t = Table("phase", "GPU-hours", "cost (computed)", "cost (published)", "gap", title="cost table")
         pubs = {p.name: p.cost_usd for p in run.phases}
@@ -309,12 +309,12 @@ def _print_reproduction(rep: Reproduction, presets: Presets) -> None:
             pub = pubs.get(p.name)
             gap = "-" if p.cost_usd is None or pub is None else human(p.cost_usd - pub.central)
             gh = human(p.gpu_hours) + (" (GPUs x hours)" if p.gpu_hours_derived else "")
-            t.add_row(p.name, gh, f"${human(p.cost_usd)}", _fig_cell(pub, presets), gap)
+            t.add_row(p.name, gh, f"${human(p.cost_usd)}", _fig_cell(pub), gap)
         t.add_row(
             "[bold]total[/bold]",
             human(rep.gpu_hours),
             f"${human(rep.cost_usd)}",
-            _fig_cell(run.total_cost_usd, presets),
+            _fig_cell(run.total_cost_usd),
             "-"
             if rep.cost_usd is None or run.total_cost_usd is None
             else human(rep.cost_usd - run.total_cost_usd.central),
@@ -332,7 +332,7 @@ def _print_reproduction(rep: Reproduction, presets: Presets) -> None:
     for c in rep.checks:
         gap = f"{human(c.gap)} ({pct(c.gap_rel)})" if c.gap_rel is not None else human(c.gap)
         comp = human(c.computed) + (f" ({human(c.low)}-{human(c.high)})" if c.low is not None else "")
-        t.add_row(c.key, comp, _fig_cell(c.published, presets), gap, c.verdict, c.formula)
+        t.add_row(c.key, comp, _fig_cell(c.published), gap, c.verdict, c.formula)
     console.print(t)
     flop = rep.flop_value
     if flop is not None:
@@ -685,8 +685,7 @@ def scenario_cmd(
             f.chip.name,
             f.flow.channel,
             str(f.flow.year),
-            _fig_cell(f.flow.units, presets)
-            + (f" -> {human(f.units)}" if f.units != f.flow.units.central else ""),
+            _fig_cell(f.flow.units) + (f" -> {human(f.units)}" if f.units != f.flow.units.central else ""),
             f"{float(f.h100e_per_unit[res.basis]):.3f}",
             win,
             f.flow.units.source,
@@ -775,10 +774,16 @@ def _print_figs(item: Any, p: Presets, indent: str) -> None:
     for key, value in item:
         if isinstance(value, Fig):
             console.print(
-                f"{indent}{key}: {_fig_cell(value, p)} {value.unit}  [dim]{p.cite(value.source)}"
+                f"{indent}{key}: {_fig_cell(value)} {value.unit}  [dim]{p.cite(value.source)}"
                 + (f"; {value.note}" if value.note else "")
                 + (f"; {value.range_note}" if value.range_note else "")
                 + "[/dim]"
+            )
+        elif isinstance(value, DateFig | Window):
+            what = value.value if isinstance(value, DateFig) else f"{value.start} to {value.end or 'open'}"
+            note = f"; {value.note}" if value.note else ""
+            console.print(
+                f"{indent}{key}: {what} [{value.confidence}]  [dim]{p.cite(value.source)}{note}[/dim]"
             )
         elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
             console.print(f"{indent}{key}:")
@@ -788,5 +793,7 @@ def _print_figs(item: Any, p: Presets, indent: str) -> None:
         elif isinstance(value, BaseModel):
             console.print(f"{indent}{key}:")
             _print_figs(value, p, indent + "  ")
+        elif isinstance(value, str) and key.endswith("source"):
+            console.print(f"{indent}{key}: {p.cite(value)}")
         elif value not in (None, [], {}):
             console.print(f"{indent}{key}: {value}")

@@ -362,7 +362,46 @@ _FORMS = re.compile(
     re.IGNORECASE,
 )
 _OTHER_FORMS = ["Co., Ltd.", "Limited", "LLC", "Inc.", "Company Limited", "Corp."]
-_REPLACEMENTS = ["Aurora", "Sterling", "Pioneer", "Summit", "Evergreen", "Horizon", "Meridian", "Cobalt", "Granite", "Harbor", "Lotus", "Maple", "Orchid", "Falcon", "Willow", "Crescent", "Beacon", "Cedar", "Atlas", "Zenith", "Nimbus", "Vertex", "Quarry", "Ember", "Juniper", "Marigold", "Tamarind", "Bramble", "Saffron", "Thistle", "Kestrel", "Heron", "Larkspur", "Osprey", "Wren", "Sorrel", "Clover", "Bluebell"]
+_REPLACEMENTS = [
+    "Aurora",
+    "Sterling",
+    "Pioneer",
+    "Summit",
+    "Evergreen",
+    "Horizon",
+    "Meridian",
+    "Cobalt",
+    "Granite",
+    "Harbor",
+    "Lotus",
+    "Maple",
+    "Orchid",
+    "Falcon",
+    "Willow",
+    "Crescent",
+    "Beacon",
+    "Cedar",
+    "Atlas",
+    "Zenith",
+    "Nimbus",
+    "Vertex",
+    "Quarry",
+    "Ember",
+    "Juniper",
+    "Marigold",
+    "Tamarind",
+    "Bramble",
+    "Saffron",
+    "Thistle",
+    "Kestrel",
+    "Heron",
+    "Larkspur",
+    "Osprey",
+    "Wren",
+    "Sorrel",
+    "Clover",
+    "Bluebell",
+]
 
 
 def _typo(s: str) -> str | None:

@@ -22,7 +22,7 @@ from chipex.screening.lists import Entry, Snapshot, file_hash, read_snapshot
 from chipex.screening.match import PHONETIC_SIM
 from chipex.screening.normalize import Name, bigrams, normaliser, split_aliases
 
-INDEX_VERSION = 6  # bump when the index layout or the normalisation changes
+INDEX_VERSION = 9  # bump when the index layout or the normalisation changes
 NEAR_MIN_LEN = 4  # tokens shorter than this match exactly only
 NEAR_MIN_SIM = 0.8  # rapidfuzz ratio / 100 for two tokens to count as the same word misspelt
 MAX_POSTINGS = 2500  # a token on more names than this only re-ranks, it never introduces candidates
@@ -71,7 +71,8 @@ class Index:
         seen: set[tuple[int, str]] = set()
         for ei, e in enumerate(snapshot.entries):
             main, *embedded = split_aliases(e.name)
-            for k, raw in enumerate([main, *embedded, *e.alt_names, *e.han_names]):
+            whole = [e.name] if embedded else []  # the name as written, a.k.a. and all, matches too
+            for k, raw in enumerate([main, *embedded, *whole, *e.alt_names, *e.han_names]):
                 n = norm.name(raw)
                 key = (ei, " ".join(n.tokens) + "|" + n.han)
                 if n.empty or key in seen:
@@ -187,10 +188,16 @@ class Index:
         return sorted(pre, key=pre.__getitem__, reverse=True)[:limit]
 
 
+_LOADED: dict[tuple[str, date], Index] = {}  # indexes are read-only: one per list file and process
+
+
 def load_index(path: Path, source_date: date, source: str, cache_dir: Path | None) -> Index:
     """The index of the list file at `path`: from the cache in `cache_dir` when the file's content hash
     matches (no parsing at all), else parsed, built and cached. A stale or broken cache is rebuilt."""
     digest = file_hash(path)
+    key = (digest, source_date)
+    if key in _LOADED:
+        return _LOADED[key]
     cache = (
         cache_dir / f"index-v{INDEX_VERSION}-{digest[:16]}-{source_date.isoformat()}.marshal"
         if cache_dir
@@ -200,7 +207,7 @@ def load_index(path: Path, source_date: date, source: str, cache_dir: Path | Non
         try:
             state = marshal.loads(cache.read_bytes())
             if state.get("snapshot_id", "").endswith(digest[:12]):
-                return Index(state)
+                return _LOADED.setdefault(key, Index(state))
         except (OSError, EOFError, ValueError, TypeError, AttributeError):
             pass  # no cache or a broken one: rebuild
     index = Index.build(read_snapshot(path, source_date, source=source))
@@ -212,4 +219,4 @@ def load_index(path: Path, source_date: date, source: str, cache_dir: Path | Non
             tmp.replace(cache)
         except OSError:
             pass  # a read-only home only costs speed
-    return index
+    return _LOADED.setdefault(key, index)

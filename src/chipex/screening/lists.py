@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pycountry
 import yaml
 
 from chipex.errors import ChipexError
@@ -89,13 +90,23 @@ def list_code(source: str) -> str:
 
 
 def _countries(addresses: str) -> tuple[str, ...]:
-    """ISO-2 country codes: the last comma-separated element of each '; '-separated address."""
+    """ISO-2 country codes: the last comma-separated element of each '; '-separated address (a code, or
+    a country name as some BIS rows have it: "..., Hebei, China")."""
     out: list[str] = []
     for addr in addresses.split(";"):
-        last = addr.strip().rsplit(",", 1)[-1].strip().upper()
-        if re.fullmatch(r"[A-Z]{2}", last) and last not in out:
-            out.append(last)
+        last = addr.strip().rsplit(",", 1)[-1].strip()
+        code = last.upper() if re.fullmatch(r"[A-Za-z]{2}", last) else _country_name(last)
+        if code and code not in out:
+            out.append(code)
     return tuple(out)
+
+
+@cache
+def _country_name(name: str) -> str | None:
+    try:
+        return pycountry.countries.lookup(name).alpha_2 if len(name) > 3 else None
+    except LookupError:
+        return None
 
 
 def _split(value: str) -> tuple[str, ...]:

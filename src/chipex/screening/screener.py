@@ -271,7 +271,7 @@ class Screener:
             raise ChipexError("the party name is empty after normalisation", field="name")
         d = Decision(
             query_key(q),
-            entry_id,
+            entry.id,
             decision,
             name,
             entry.name,

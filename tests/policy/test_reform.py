@@ -61,7 +61,7 @@ def test_unknown_id_names_itself_and_nothing_is_applied(raw):
 
 
 def test_unknown_file_and_unknown_key_are_named(raw):
-    with pytest.raises(ChipexError, match="unknown rule file 'eccn/9Z999.yaml'"):
+    with pytest.raises(ChipexError, match=r"unknown rule file 'eccn/9Z999\.yaml'"):
         apply_reform(raw, _reform(file="eccn/9Z999.yaml", path=[], set={"x": 1}), source="r")
     with pytest.raises(ChipexError, match="no key 'textz'"):
         apply_reform(raw, _reform(file="eccn/3A090.yaml", path=["textz"], set={"x": 1}), source="r")

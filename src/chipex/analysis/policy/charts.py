@@ -164,6 +164,10 @@ def windows_chart(exposures: list[Exposure], until: dt.date, path: Path) -> Path
                 ax.text(
                     end, i, f"  {w.h100e:,.0f} H100e ({w.units:,.0f} units, est.)", va="center", fontsize=7
                 )
+    last = max(
+        (dt.date.fromisoformat(w.end) if w.end else until for e in rows for w in e.windows), default=until
+    )
+    ax.set_xlim(right=last + dt.timedelta(days=330))  # room for the delivered-compute labels
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([f"{e.chip} → {e.destination}" for e in rows], fontsize=7)
     ax.invert_yaxis()

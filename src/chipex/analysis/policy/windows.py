@@ -192,6 +192,8 @@ def exposure_windows(
                 wins.append(Window(open_at.isoformat(), None, [], None, (until + DAY - open_at).days))
             for w in wins:
                 ws, we = dt.date.fromisoformat(w.start), dt.date.fromisoformat(w.end) if w.end else None
+                low = high = Fraction(0)
+                ranged = False
                 for s in shipments:
                     if s.chip != chip.id or s.destination != dest:
                         continue
@@ -199,11 +201,14 @@ def exposure_windows(
                     if not share:
                         continue
                     w.units += float(s.units * share)
-                    if s.low is not None:
-                        w.units_low = (w.units_low or 0.0) + float(s.low * share)
-                    if s.high is not None:
-                        w.units_high = (w.units_high or 0.0) + float(s.high * share)
+                    ranged = ranged or s.low is not None or s.high is not None
+                    low += (
+                        s.low if s.low is not None else s.units
+                    ) * share  # an entry without a range adds its units
+                    high += (s.high if s.high is not None else s.units) * share
                     w.sources.append(s.source)
+                if ranged:
+                    w.units_low, w.units_high = round(float(low), 1), round(float(high), 1)
                 w.units = round(w.units, 1)
                 w.h100e = as_float(Fraction(w.units) * per_unit, 1) or 0.0 if per_unit else 0.0
             out.append(

@@ -17,7 +17,7 @@ from chipex.errors import ChipexError
 from chipex.orders import check_book, check_order
 
 ROOT = Path(__file__).resolve().parents[2]
-STORY = ROOT / "examples" / "orders-story.csv"
+STORY = ROOT / "src" / "chipex" / "examples" / "orders-story.csv"
 
 
 @pytest.fixture(scope="module")

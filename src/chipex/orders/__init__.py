@@ -110,7 +110,14 @@ def check_book(
         file_format(out)
     con = duckdb.connect()
     offset = read_file(path, con)
-    loaded = load_orders(con, cat, eng.rulebook.countries, label=str(path), offset=offset)
+    loaded = load_orders(
+        con,
+        cat,
+        eng.rulebook.countries,
+        label=str(path),
+        offset=offset,
+        materialize=file_format(path) != "parquet",
+    )
     n_bad = len(loaded.rejected)
     if n_bad and reject_file is None:
         shown = "\n".join(f"  {path}: {r}" for r in loaded.rejected[:20])

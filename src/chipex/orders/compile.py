@@ -13,6 +13,7 @@ from ibis.expr.types import BooleanValue, Table
 from chipex.rules.model import GroupTest, When
 
 TRUE = ibis.literal(True)
+DECIMAL = "decimal(20, 6)"  # the lookup tables' exact TPP and bandwidth type
 
 
 def col_name(group: str) -> str:
@@ -51,12 +52,26 @@ def group_test(t: Table, prefixes: tuple[str, ...], test: GroupTest) -> BooleanV
 HQ = ("eu", "pa")  # the end user's headquarters, and its ultimate parent's
 
 
+def item_flag(prefix: str) -> str:
+    """Column of the item lookup table that says the item's ECCN starts with `prefix`."""
+    return "it_" + "".join(ch if ch.isalnum() else "_" for ch in prefix)
+
+
+def item_prefixes(w: When) -> set[str]:
+    """Every ECCN prefix a `When` (and its alternatives) tests."""
+    out = {p for p in w.item if p != "any"}
+    for sub in w.any:
+        out |= item_prefixes(sub)
+    return out
+
+
 def item_test(t: Table, prefixes: list[str]) -> BooleanValue:
+    # ECCN prefixes are tested once per (item, period) in the lookup table, not per line.
     if "any" in prefixes:
         return TRUE
-    out = t.eccn.startswith(prefixes[0])
+    out = t[item_flag(prefixes[0])]
     for p in prefixes[1:]:
-        out = out | t.eccn.startswith(p)
+        out = out | t[item_flag(p)]
     return out
 
 
@@ -76,10 +91,10 @@ def when_expr(t: Table, w: When) -> BooleanValue:
         cond = cond & t.end_use.isin(w.end_use).fill_null(False)
     if w.datacenter is not None:
         cond = cond & (t.datacenter == w.datacenter).fill_null(False)
-    if w.tpp_below is not None:
-        cond = cond & (t.tpp < float(w.tpp_below)).fill_null(False)
+    if w.tpp_below is not None:  # exact: decimal columns against decimal literals
+        cond = cond & (t.tpp < ibis.literal(w.tpp_below, type=DECIMAL)).fill_null(False)
     if w.dram_bandwidth_below is not None:
-        cond = cond & (t.dram_bandwidth < float(w.dram_bandwidth_below)).fill_null(False)
+        cond = cond & (t.dram_bandwidth < ibis.literal(w.dram_bandwidth_below, type=DECIMAL)).fill_null(False)
     if w.tier:
         cond = cond & t.dest_tier.isin(w.tier).fill_null(False)
     if w.any:

@@ -18,12 +18,34 @@ from ibis.expr.types import BooleanValue, StringValue, Table
 from chipex.catalog import Catalog
 from chipex.core.classify import Classification
 from chipex.errors import ChipexError
-from chipex.orders.compile import HQ, group_test, periods_in, when_expr
-from chipex.orders.tables import CountryTables, ItemStatus, Periods, item_status_table
+from chipex.orders.compile import HQ, group_test, item_prefixes, periods_in, when_expr
+from chipex.orders.tables import CountryTables, ItemStatus, Periods, item_status_table, letter_flag
 from chipex.rules import Rulebook
 from chipex.rules.countries import REGIMES
 from chipex.rules.model import GroupTest, Letter
 
+# What a decision depends on besides the item's classification: one rule evaluation per distinct key.
+KEYS = (
+    "item_id",
+    "period",
+    "destination",
+    "end_user_hq",
+    "parent_hq",
+    "ship_from",
+    "end_use",
+    "exporter_norm",
+)
+DECISION_COLUMNS = (
+    "eccn",
+    "license_required",
+    "license_required_otherwise",
+    "reasons",
+    "exceptions",
+    "policy",
+    "policy_rule",
+    "depends_on",
+    "tpp_item",
+)
 RESULT_COLUMNS = [
     "line",
     "date",
@@ -51,10 +73,7 @@ RESULT_COLUMNS = [
 
 
 def _concat(parts: list[StringValue]) -> StringValue:
-    out = parts[0]
-    for p in parts[1:]:
-        out = out.concat(p)
-    return out
+    return parts[0].concat(*parts[1:])  # one CONCAT call, not a chain
 
 
 @dataclass
@@ -80,6 +99,13 @@ class OrderEngine:
         branches = [(t.date < ibis.literal(s), k) for k, s in enumerate(starts)]
         return ibis.cases(*branches, else_=len(starts)).cast("int32")
 
+    def prefixes(self) -> list[str]:
+        lic = self.rulebook.licensing
+        found: set[str] = set()
+        for rule in [*lic.requirements, *lic.exceptions, *lic.policies]:
+            found |= item_prefixes(rule.when)
+        return sorted(found)
+
     def items_table(self, items: list[ItemStatus], periods: list[int]) -> pa.Table:
         """Classification rows for (item, period) pairs; each pair is classified once per engine."""
         todo = [(it, k) for it in items for k in periods if (it.item_id, k) not in self.classifications]
@@ -88,22 +114,22 @@ class OrderEngine:
             by_item.setdefault(it.item_id, (it, []))[1].append(k)
         tables = []
         for it, ks in by_item.values():
-            table, classes = item_status_table([it], ks, self.periods, self.rulebook, self.catalog)
+            table, classes = item_status_table(
+                [it], ks, self.periods, self.rulebook, self.catalog, self.prefixes()
+            )
             self.classifications.update(classes)
             tables.append(table)
-        return (
-            pa.concat_tables(tables)
-            if tables
-            else item_status_table([], [], self.periods, self.rulebook, self.catalog)[0]
-        )
+        if tables:
+            return pa.concat_tables(tables)
+        return item_status_table([], [], self.periods, self.rulebook, self.catalog, self.prefixes())[0]
 
     def register(self, backend) -> None:
         """Create the lookup tables the expression reads, in the given backend."""
         put_table(backend, "chipex_countries", self.countries_table)
 
     def enrich(self, t: Table, backend) -> Table:
-        """Join each line to its item's classification and its countries' groups for its period."""
-        t = t.mutate(period=self._period_expr(t))
+        """Join each key to its item's classification and its countries' groups for its period."""
+        t = t.mutate(**{k: t[k].nullif("") for k in KEYS if k not in ("item_id", "period")})
         it = backend.table("chipex_items").rename(i_item_id="item_id", i_period="period")
         t = t.left_join(it, [t.item_id == it.i_item_id, t.period == it.i_period]).drop(
             "i_item_id", "i_period"
@@ -136,7 +162,30 @@ class OrderEngine:
         return t.mutate(**{c: t[c].fill_null(False) for c in flags})
 
     def expression(self, lines: Table, backend) -> Table:
-        return self.determine(self.enrich(lines, backend))
+        """Decide once per distinct (item, period, parties, end use, exporter) key, then join the
+        decisions back to the lines: a book repeats its customers and items, so the rules run on
+        far fewer rows than there are lines."""
+        lines = lines.mutate(period=self._period_expr(lines), exporter_norm=lines.exporter.strip().lower())
+        lines = lines.mutate(
+            **{f"k_{k}": lines[k].fill_null("") for k in KEYS if k not in ("item_id", "period")}
+        )
+        keyed = {k: lines[k] if k in ("item_id", "period") else lines[f"k_{k}"] for k in KEYS}
+        keys = lines.select(**keyed).distinct()
+        decided = self.determine(self.enrich(keys, backend)).rename(**{f"d_{k}": k for k in KEYS})
+        joined = lines.inner_join(
+            decided,
+            [lines.item_id == decided.d_item_id, lines.period == decided.d_period]
+            + [
+                lines[f"k_{k}"] == decided[f"d_{k}"].fill_null("")
+                for k in KEYS
+                if k not in ("item_id", "period")
+            ],
+        )
+        return (
+            joined.mutate(tpp_total=(joined.tpp_item * joined.quantity).cast("decimal(38,6)"))
+            .select(RESULT_COLUMNS)
+            .order_by("line")
+        )
 
     # -- the rules ----------------------------------------------------------------------------
 
@@ -148,9 +197,9 @@ class OrderEngine:
         if letter.headquartered_in:
             where = where | group_test(t, HQ, GroupTest(any_of=letter.headquartered_in))
         in_force = periods_in(t, self.periods.where(lambda s: letter.in_force(s)))
-        base = in_force & t.letters.contains(f";{letter.id};") & where
-        informed = t.exporter.lower().strip() == letter.informed.lower()
-        return base & informed.fill_null(False), base & t.exporter.isnull()
+        base = in_force & t[letter_flag(letter.id)] & where
+        informed = t.exporter_norm == letter.informed.lower()
+        return base & informed.fill_null(False), base & t.exporter_norm.isnull()
 
     def determine(self, t: Table) -> Table:
         """Add the decision columns to an enriched table.
@@ -210,21 +259,16 @@ class OrderEngine:
         depends = ibis.ifelse(possible, "is-informed: exporter not given;", "").concat(
             ibis.ifelse(t.depends != "", t.depends.concat(";"), "").fill_null("")
         )
-        return (
-            t.mutate(
-                eccn=ibis.ifelse(t.eccn == "", None, t.eccn),
-                license_required=required,
-                license_required_otherwise=certain,
-                reasons=reasons,
-                exceptions=ibis.ifelse(required, _concat(exc_parts), ""),
-                policy=ibis.ifelse(required, policy, None),
-                policy_rule=ibis.ifelse(required, policy_rule, None),
-                depends_on=depends,
-                tpp_total=(t.tpp_item * t.quantity).cast("decimal(38,6)"),
-            )
-            .select(RESULT_COLUMNS)
-            .order_by("line")
-        )
+        return t.mutate(
+            eccn=ibis.ifelse(t.eccn == "", None, t.eccn),
+            license_required=required,
+            license_required_otherwise=certain,
+            reasons=ibis.ifelse(required, reasons, ""),
+            exceptions=ibis.ifelse(required, _concat(exc_parts), ""),
+            policy=ibis.ifelse(required, policy, None),
+            policy_rule=ibis.ifelse(required, policy_rule, None),
+            depends_on=depends,
+        ).select(*KEYS, *DECISION_COLUMNS)
 
 
 def put_table(backend, name: str, table: pa.Table) -> Table:

@@ -85,7 +85,8 @@ class Loaded:
 
 
 def read_file(path: Path, con: duckdb.DuckDBPyConnection) -> int:
-    """Expose an order file as the view `orders_raw`; returns the line offset of its first order."""
+    """Expose an order file as the view `orders_raw`; returns the line offset of its first order
+    (CSV: the header is line 1, so the first order is line 2; JSON Lines / Parquet: record numbers)."""
     fmt = file_format(path)
     if not path.exists():
         raise ChipexError("no such file", file=str(path))
@@ -111,6 +112,7 @@ def load_orders(
     *,
     label: str,
     offset: int,
+    materialize: bool = True,
     max_errors: int = 50,
 ) -> Loaded:
     """Validate and normalise the view `orders_raw` into the view `orders_valid`."""
@@ -130,7 +132,9 @@ def load_orders(
             if c in lower
             else f'NULL::VARCHAR AS "{c}"'
         )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE orders_txt AS SELECT {', '.join(sel)} FROM orders_raw")
+    # Text formats are parsed once into a table; Parquet is read in place (columnar, cheap to rescan).
+    kind = "TABLE" if materialize else "VIEW"
+    con.execute(f"CREATE OR REPLACE TEMP {kind} orders_txt AS SELECT {', '.join(sel)} FROM orders_raw")
 
     items: dict[str, ItemStatus] = {}
     item_rows = []
@@ -197,7 +201,7 @@ def load_orders(
     err_field = "CASE " + " ".join(f"WHEN {cond} THEN '{f}'" for f, cond, _ in checks) + " END"
     err_msg = "CASE " + " ".join(f"WHEN {cond} THEN {msg}" for _, cond, msg in checks) + " END"
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE orders_checked AS
+        f"""CREATE OR REPLACE TEMP VIEW orders_checked AS
         SELECT o.*, im.item_id, im.units, {err_field} AS err_field, {err_msg} AS err_msg,
                {", ".join(f"c_{f}.code AS {f}_code" for f in COUNTRY_FIELDS)}, eu.category AS end_use_category
         FROM orders_txt o LEFT JOIN item_map im ON o.item = im.raw {joins}

@@ -21,7 +21,7 @@ from chipex.catalog import Catalog
 from chipex.catalog.model import Chip
 from chipex.core.classify import Classification, classify, measure
 from chipex.core.metrics import as_float
-from chipex.orders.compile import col_name
+from chipex.orders.compile import col_name, item_flag
 from chipex.rules import Rulebook
 
 DECIMAL = pa.decimal128(20, 6)
@@ -77,10 +77,20 @@ class ItemStatus:
     chip: Chip
 
 
+def letter_flag(letter_id: str) -> str:
+    return "lt_" + "".join(ch if ch.isalnum() else "_" for ch in letter_id)
+
+
 def item_status_table(
-    items: list[ItemStatus], periods: list[int], p: Periods, rb: Rulebook, catalog: Catalog
+    items: list[ItemStatus],
+    periods: list[int],
+    p: Periods,
+    rb: Rulebook,
+    catalog: Catalog,
+    prefixes: list[str],
 ) -> tuple[pa.Table, dict[tuple[str, int], Classification]]:
-    """Classification of every (item, period) pair the input needs."""
+    """Classification of every (item, period) pair the input needs, with the tests the rules make
+    on it (ECCN prefixes, is-informed letters) precomputed as flags."""
     rows: dict[str, list] = {
         k: []
         for k in (
@@ -91,8 +101,6 @@ def item_status_table(
             "tpp",
             "tpp_item",
             "dram_bandwidth",
-            "letters",
-            "letter_vendor",
             "depends",
         )
     }
@@ -109,11 +117,12 @@ def item_status_table(
             rows["tpp"].append(_dec(per_chip[0]))
             rows["tpp_item"].append(_dec(c.tpp))
             rows["dram_bandwidth"].append(_dec(per_chip[2]))
-            rows["letters"].append("".join(f";{r.id}" for r in c.other_requirements) + ";")
-            rows["letter_vendor"].append(
-                ";" + ";".join(sorted({r.informed.lower() for r in c.other_requirements})) + ";"
-            )
             rows["depends"].append(",".join(c.depends_on))
+            for prefix in prefixes:
+                rows.setdefault(item_flag(prefix), []).append((c.eccn or "").startswith(prefix))
+            fired = {r.id for r in c.other_requirements}
+            for letter in rb.letters:
+                rows.setdefault(letter_flag(letter.id), []).append(letter.id in fired)
     schema = pa.schema(
         [
             ("item_id", pa.string()),
@@ -123,11 +132,13 @@ def item_status_table(
             ("tpp", DECIMAL),
             ("tpp_item", DECIMAL),
             ("dram_bandwidth", DECIMAL),
-            ("letters", pa.string()),
-            ("letter_vendor", pa.string()),
             ("depends", pa.string()),
         ]
+        + [(item_flag(prefix), pa.bool_()) for prefix in prefixes]
+        + [(letter_flag(letter.id), pa.bool_()) for letter in rb.letters]
     )
+    for name in schema.names:
+        rows.setdefault(name, [])
     return pa.table(rows, schema=schema), classes
 
 

@@ -220,33 +220,50 @@ DEMO_CHIPS = [
 ]
 
 
+STORY = Path(__file__).resolve().parents[2] / "examples" / "orders-story.csv"
+
+
 @app.command("demo")
 def demo_cmd() -> None:
-    """The main job on bundled data: the best-known chips classified across the rule history."""
+    """The main job on bundled data: the story order book checked, and the key chips across the rules."""
+    from chipex.interfaces.cli.orders_cmds import check_cmd
+
     cat = load_catalog()
     rb = default_rulebook()
     dates = [
         v for v in rb.versions if v.id in {"2022-10-07", "2023-11-17", "2024-12-02", "2025-04-09-is-informed"}
     ]
-    t = Table(
-        "chip", "TPP", "PD", *[f"{v.effective}\n{v.name[:28]}" for v in dates], title="ECCN by rule version"
-    )
+    t = Table("chip", "TPP", "PD", *[f"{v.effective}" for v in dates], title="ECCN by rule version")
     for name in DEMO_CHIPS:
-        chip = cat.find(name)
-        if chip is None:
-            continue
+        chip = cat.get(name)
         cells = []
         for v in dates:
             c = classify(chip, v.effective, catalog=cat, rulebook=rb)
-            cell = c.eccn or "-"
-            if c.other_requirements:
-                cell += " +letter"
-            cells.append(cell)
-        c = classify(chip, dates[-1].effective, catalog=cat, rulebook=rb)
+            cells.append((c.eccn or "-") + (" +letter" if c.other_requirements else ""))
         pd = f"{c.performance_density:.2f}" if c.performance_density is not None else "?"
         t.add_row(chip.name, f"{c.tpp:,.0f}" if c.tpp else "?", pd, *cells)
     console.print(t)
     console.print(
-        "'+letter': a licence requirement by is-informed letter applies (see `chipex classify CHIP`)."
+        "'+letter': an is-informed letter requires a licence for named destinations (chipex classify CHIP)."
     )
-    console.print(f"[dim]{DISCLAIMER}[/dim]")
+    console.print(f"\n[bold]The story order book[/bold] ({STORY.name}): may each order ship, on its date?")
+    check_cmd(
+        orders=STORY,
+        out=None,
+        engine="duckdb",
+        regime="as-enforced",
+        reject_file=None,
+        catalog=None,
+        item=None,
+        quantity=1,
+        to=None,
+        date="today",
+        end_user=None,
+        end_user_hq=None,
+        parent_hq=None,
+        consignee=None,
+        end_use=None,
+        ship_from=None,
+        exporter=None,
+        json_out=False,
+    )

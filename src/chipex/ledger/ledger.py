@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -46,6 +46,23 @@ RETRIES = 20  # PostgreSQL: a deadlock or a racing duplicate is retried from the
 _RETRY_SQLSTATES = {"40001", "40P01", "23505"}  # serialization failure, deadlock, unique violation
 RESERVATION_KINDS = ("reservation.made", "reservation.shipped", "reservation.cancelled")
 DRAW_KINDS = ("reservation.made", "reservation.cancelled")  # the events that carry amounts
+
+
+# Statements built once: the hot path only binds values.
+_HEAD = select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update()
+_SET_HEAD = update(ChainHead).where(ChainHead.id == 1)
+_INSERT_EVENT = insert(Event)
+_INSERT_ENTRIES = insert(Entry)
+_EVENTS_OF = select(Event).where(Event.subject == bindparam("subject"))
+_LICENCE = select(Event).where(Event.kind == "licence.added", Event.subject == bindparam("number"))
+_NAMES = bindparam("names", expanding=True)
+_LOCK = select(Bucket.id, Bucket.name).where(Bucket.name.in_(_NAMES)).order_by(Bucket.name).with_for_update()
+_USED = (
+    select(Bucket.name, func.coalesce(func.sum(Entry.amount), 0))
+    .join(Entry, Entry.bucket_id == Bucket.id, isouter=True)
+    .where(Bucket.name.in_(_NAMES))
+    .group_by(Bucket.name)
+)
 
 
 def party_key(name: str) -> str:
@@ -233,6 +250,21 @@ class Outcome:
             "reports": self.reports,
             "not_counted": self.not_counted,
         }
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One line of a reservation: what it draws on, or what is already recorded under its key."""
+
+    line: Line
+    key: str
+    existing: dict[str, Any]
+    specs: list[Headroom]
+    skipped: list[str]
+
+    @property
+    def recorded(self) -> bool:
+        return "reservation.made" in self.existing
 
 
 class _Refused(Exception):
@@ -484,6 +516,7 @@ class Ledger:
         self.rulebook = self.caps.rulebook
         self._catalog = catalog
         self._classified: dict[tuple[str, dt.date], tuple[str | None, Fraction | None]] = {}
+        self._licences: dict[str, Licence] = {}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -519,65 +552,37 @@ class Ledger:
 
     def _append(self, conn: Connection, kind: str, subject: str, payload: dict[str, Any]) -> int:
         """Append one event to the chain (the chain head is locked until commit)."""
-        head = conn.execute(
-            select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update()
-        ).one()
+        head = conn.execute(_HEAD).one()
         seq = head.seq + 1
         at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
         text = audit.canonical(payload)
         digest = audit.event_hash(head.hash, at, self.actor, kind, subject, text)
-        conn.execute(
-            insert(Event).values(
-                seq=seq,
-                at=at,
-                actor=self.actor,
-                kind=kind,
-                subject=subject,
-                payload=text,
-                prev_hash=head.hash,
-                hash=digest,
-            )
-        )
-        conn.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=seq, hash=digest))
+        row = {"at": at, "actor": self.actor, "kind": kind, "subject": subject, "payload": text}
+        conn.execute(_INSERT_EVENT, {**row, "seq": seq, "prev_hash": head.hash, "hash": digest})
+        conn.execute(_SET_HEAD, {"seq": seq, "hash": digest})
         return seq
 
     def _lock_buckets(self, conn: Connection, units: dict[str, str]) -> dict[str, int]:
-        """Create missing buckets and lock them all, in name order (no deadlocks between writers)."""
-        if not units:
-            return {}
+        """Lock the buckets (creating any new one), in name order so writers never wait in a cycle."""
         names = sorted(units)
-        ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        conn.execute(
-            ins(Bucket)
-            .values([{"name": n, "unit": units[n]} for n in names])
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-        rows = conn.execute(
-            select(Bucket.id, Bucket.name)
-            .where(Bucket.name.in_(names))
-            .order_by(Bucket.name)
-            .with_for_update()
-        ).all()
-        return {r.name: r.id for r in rows}
+        ids = {r.name: r.id for r in conn.execute(_LOCK, {"names": names})} if names else {}
+        missing = [n for n in names if n not in ids]
+        if missing:
+            ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            new = [{"name": n, "unit": units[n]} for n in missing]
+            conn.execute(ins(Bucket).values(new).on_conflict_do_nothing(index_elements=["name"]))
+            ids = {r.name: r.id for r in conn.execute(_LOCK, {"names": names})}
+        return ids
 
     @staticmethod
     def _used(conn: Connection, names: list[str]) -> dict[str, Fraction]:
         """What each bucket holds now (reserved and shipped, less cancelled)."""
-        if not names:
-            return {}
-        rows = conn.execute(
-            select(Bucket.name, func.coalesce(func.sum(Entry.amount), 0))
-            .join(Entry, Entry.bucket_id == Bucket.id, isouter=True)
-            .where(Bucket.name.in_(names))
-            .group_by(Bucket.name)
-        ).all()
-        found = {name: Fraction(int(total), SCALE) for name, total in rows}
+        found = {name: Fraction(int(total), SCALE) for name, total in conn.execute(_USED, {"names": names})}
         return {n: found.get(n, Fraction(0)) for n in names}
 
     @staticmethod
     def _events(conn: Connection, subject: str) -> dict[str, Any]:
-        rows = conn.execute(select(Event).where(Event.subject == subject)).all()
-        return {ev.kind: ev for ev in rows}
+        return {ev.kind: ev for ev in conn.execute(_EVENTS_OF, {"subject": subject})}
 
     # --- resolution ---
 
@@ -670,14 +675,16 @@ class Ledger:
         )
 
     def _licence(self, conn: Connection, number: str) -> Licence:
-        ev = conn.execute(
-            select(Event).where(Event.kind == "licence.added", Event.subject == number)
-        ).one_or_none()
-        if ev is None:
-            raise ChipexError(
-                f"unknown licence '{number}' (see 'chipex ledger licence list')", field="licence"
-            )
-        return Licence.from_event(ev)
+        """A recorded licence; licences never change once recorded, so each is read once."""
+        lic = self._licences.get(number)
+        if lic is None:
+            row = conn.execute(_LICENCE, {"number": number}).one_or_none()
+            if row is None:
+                raise ChipexError(
+                    f"unknown licence '{number}' (see 'chipex ledger licence list')", field="licence"
+                )
+            lic = self._licences[number] = Licence.from_event(row)
+        return lic
 
     def _headroom(self, conn: Connection, line: Line, regime: str) -> tuple[list[Headroom], list[str]]:
         """Every quantity the line draws on (without amounts used yet) and why other caps do not count it."""
@@ -763,7 +770,7 @@ class Ledger:
     ) -> list[Outcome]:
         """Reserve several lines (an order) in one transaction: all are recorded, or none.
 
-        Each line is checked against what the lines before it drew. If one is refused, nothing is
+        Each line is checked against what the lines before it draw. If one is refused, nothing is
         recorded and every outcome says so.
         """
         check_regime(regime)
@@ -771,77 +778,99 @@ class Ledger:
         keys = [key for _, key in resolved]
         if len(set(keys)) != len(keys):
             raise ChipexError("the same key is given to two lines of one batch", field="key")
+        # A refusal read from a consistent snapshot is a refusal at that instant, so it needs no
+        # lock: only lines that fit go on to the write transaction, which checks them again.
+        with transaction(self.engine, write=False) as conn:
+            plans = [self._plan(conn, line, key, regime) for line, key in resolved]
+            _, refused = self._judge(plans, self._used(conn, self._buckets(plans)))
+        if refused:
+            return refused
         try:
-            return self._write(lambda conn: self._reserve_all(conn, resolved, regime, ship))
-        except _Refused as refused:
-            return refused.outcomes
+            return self._write(lambda conn: self._reserve_all(conn, plans, regime, ship))
+        except _Refused as exc:
+            return exc.outcomes
 
-    def _reserve_all(
-        self, conn: Connection, lines: list[tuple[Line, str]], regime: str, ship: bool
-    ) -> list[Outcome]:
-        # First what each line draws on, then every bucket locked at once in name order, then the
-        # checks and appends: writers never wait on each other in a cycle.
-        plans: list[tuple[Line, str, dict[str, Any], list[Headroom], list[str]]] = []
-        for line, key in lines:
-            existing = self._events(conn, key)
-            made = existing.get("reservation.made")
-            if made is not None and audit.parse(made.payload)["line"] != line.record():
-                raise ChipexError(
-                    f"key '{key}' was already used for a different reservation (event #{made.seq})",
-                    field="key",
-                )
-            specs, skipped = ([], []) if made is not None else self._headroom(conn, line, regime)
-            plans.append((line, key, existing, specs, skipped))
-        ids = self._lock_buckets(conn, {s.bucket: s.unit for *_, specs, _ in plans for s in specs})
-        outcomes = []
-        for i, (line, key, existing, specs, skipped) in enumerate(plans, start=1):
-            if "reservation.made" in existing:
-                done = {"reservation.shipped", "reservation.cancelled"} & existing.keys()
-                outcomes.append(
-                    self._ship(conn, key, line.on)
-                    if ship and not done
-                    else self._state(key, existing, replayed=True)
-                )
-                continue
-            draws = self._with_used(specs, self._used(conn, [s.bucket for s in specs]))
-            refusals = [d.refusal() for d in draws if d.binding and d.on_exceed == "refuse" and d.exceeds]
-            if refusals:
-                raise _Refused(self._refused_batch(lines, i, draws, refusals, skipped))
-            outcomes.append(self._record(conn, line, key, regime, draws, skipped, ids, ship))
-        return outcomes
+    def _plan(self, conn: Connection, line: Line, key: str, regime: str) -> _Plan:
+        """What a line draws on, or the events already recorded under its key."""
+        existing = self._events(conn, key)
+        made = existing.get("reservation.made")
+        if made is not None and audit.parse(made.payload)["line"] != line.record():
+            raise ChipexError(
+                f"key '{key}' was already used for a different reservation (event #{made.seq})", field="key"
+            )
+        specs, skipped = ([], []) if made is not None else self._headroom(conn, line, regime)
+        return _Plan(line, key, existing, specs, skipped)
+
+    def _refresh(self, conn: Connection, plan: _Plan, regime: str) -> _Plan:
+        """The plan again if its key was recorded since it was made (a concurrent retry)."""
+        if plan.recorded or "reservation.made" not in self._events(conn, plan.key):
+            return plan
+        return self._plan(conn, plan.line, plan.key, regime)
 
     @staticmethod
-    def _refused_batch(
-        lines: list[tuple[Line, str]],
-        bad: int,
-        draws: list[Headroom],
-        refusals: list[str],
-        skipped: list[str],
-    ) -> list[Outcome]:
-        out = []
-        for i, (line, key) in enumerate(lines, start=1):
-            if i == bad:
-                out.append(
+    def _buckets(plans: list[_Plan]) -> list[str]:
+        return sorted({s.bucket for p in plans if not p.recorded for s in p.specs})
+
+    @staticmethod
+    def _judge(
+        plans: list[_Plan], used: dict[str, Fraction]
+    ) -> tuple[list[list[Headroom]], list[Outcome] | None]:
+        """Each new line's draws, counting what the lines before it draw; refusals if one does not fit."""
+        running = dict(used)
+        draws_by_line: list[list[Headroom]] = []
+        for i, plan in enumerate(plans, start=1):
+            draws = [] if plan.recorded else [replace(s, used=running[s.bucket]) for s in plan.specs]
+            refusals = [d.refusal() for d in draws if d.binding and d.on_exceed == "refuse" and d.exceeds]
+            if refusals:
+                why = f"not recorded: line {i} of the batch was refused"
+                return draws_by_line, [
                     Outcome(
-                        key, "refused", None, line.record(), draws, refusals=refusals, not_counted=skipped
+                        p.key,
+                        "refused",
+                        None,
+                        p.line.record(),
+                        draws,
+                        refusals=refusals,
+                        not_counted=p.skipped,
                     )
-                )
+                    if p is plan
+                    else Outcome(p.key, "refused", None, p.line.record(), [], refusals=[why])
+                    for p in plans
+                ]
+            for d in draws:
+                running[d.bucket] += d.requested
+            draws_by_line.append(draws)
+        return draws_by_line, None
+
+    def _reserve_all(self, conn: Connection, plans: list[_Plan], regime: str, ship: bool) -> list[Outcome]:
+        # Keys first (another writer may have recorded one since the snapshot), then every bucket
+        # locked at once in name order, then what they hold now, then the appends.
+        plans = [self._refresh(conn, p, regime) for p in plans]
+        names = self._buckets(plans)
+        ids = self._lock_buckets(conn, {s.bucket: s.unit for p in plans for s in p.specs})
+        draws_by_line, refused = self._judge(plans, self._used(conn, names))
+        if refused:
+            raise _Refused(refused)
+        outcomes = []
+        for plan, draws in zip(plans, draws_by_line, strict=True):
+            if plan.recorded:
+                done = {"reservation.shipped", "reservation.cancelled"} & plan.existing.keys()
+                again = self._ship(conn, plan.key, plan.line.on) if ship and not done else None
+                outcomes.append(again or self._state(plan.key, plan.existing, replayed=True))
             else:
-                why = f"not recorded: line {bad} of the batch was refused"
-                out.append(Outcome(key, "refused", None, line.record(), [], refusals=[why]))
-        return out
+                outcomes.append(self._record(conn, plan, regime, draws, ids, ship))
+        return outcomes
 
     def _record(
         self,
         conn: Connection,
-        line: Line,
-        key: str,
+        plan: _Plan,
         regime: str,
         draws: list[Headroom],
-        skipped: list[str],
         ids: dict[str, int],
         ship: bool,
     ) -> Outcome:
+        line, key, skipped = plan.line, plan.key, plan.skipped
         reports = [d.report() for d in draws if d.binding and d.on_exceed == "report" and d.exceeds]
         version = self.rulebook.version_on(line.on)
         payload = {
@@ -857,7 +886,7 @@ class Ledger:
             amounts = [
                 {"event_seq": seq, "bucket_id": ids[d.bucket], "amount": scaled(d.requested)} for d in draws
             ]
-            conn.execute(insert(Entry), amounts)
+            conn.execute(_INSERT_ENTRIES, amounts)
         if ship:
             self._append(conn, "reservation.shipped", key, {"date": line.on.isoformat()})
         status = "shipped" if ship else "reserved"
@@ -942,7 +971,7 @@ class Ledger:
                 ).all()
             )
             conn.execute(
-                insert(Entry),
+                _INSERT_ENTRIES,
                 [
                     {"event_seq": seq, "bucket_id": ids[d["bucket"]], "amount": scaled(Fraction(d["amount"]))}
                     for d in release

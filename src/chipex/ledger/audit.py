@@ -149,6 +149,18 @@ def check_head(last_seq: int, last_hash: str, head_seq: int, head_hash: str) -> 
     return None
 
 
+def check_anchor(walk: ChainWalk, expect_head: str | None) -> Problem | None:
+    """The last hash against one recorded outside the database (the only defence against someone
+    who deletes the newest events and rewinds the chain head too)."""
+    if expect_head and expect_head != walk.last_hash:
+        return Problem(
+            walk.last_seq,
+            "head",
+            f"the log's last hash is not {expect_head}: events were removed or rewritten",
+        )
+    return None
+
+
 EXPORT_FIELDS = ("seq", "at", "actor", "kind", "subject", "payload", "prev_hash", "hash")
 
 
@@ -180,8 +192,16 @@ class _Row:
     hash: str
 
 
+def verify_export(lines: Iterable[str], fmt: str, *, expect_head: str | None = None) -> Verification:
+    """Verify an exported log on its own (an auditor's copy): the chain, and the last hash against
+    one recorded elsewhere (without it, events cut from the end of a copy cannot be seen)."""
+    rows = list(read_export(lines, fmt))
+    walk = verify_chain(rows, {r.hash: r.seq for r in rows})
+    return Verification(len(rows), walk.last_hash, walk.problem or check_anchor(walk, expect_head))
+
+
 def read_export(lines: Iterable[str], fmt: str) -> Iterator[_Row]:
-    """Rows of an exported log (the inverse of `export`), for verifying an auditor's copy."""
+    """Rows of an exported log (the inverse of `export`)."""
     if fmt == "csv":
         for rec in csv.DictReader(lines):
             yield _Row(**{**rec, "seq": int(rec["seq"])})

@@ -1229,15 +1229,12 @@ class Ledger:
             position = {h: s for h, s in conn.execute(select(Event.hash, Event.seq))}
             walk = audit.verify_chain(self._stream(conn), position)
             head = conn.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1)).one()
-            problem = walk.problem or audit.check_head(walk.last_seq, walk.last_hash, head.seq, head.hash)
-            if problem is None:
-                problem = self._entries_problem(conn)
-            if problem is None and expect_head and expect_head != walk.last_hash:
-                problem = audit.Problem(
-                    walk.last_seq,
-                    "head",
-                    f"the log's last hash is not {expect_head}: events were removed or rewritten",
-                )
+            problem = (
+                walk.problem
+                or audit.check_head(walk.last_seq, walk.last_hash, head.seq, head.hash)
+                or self._entries_problem(conn)
+                or audit.check_anchor(walk, expect_head)
+            )
         return audit.Verification(len(position), walk.last_hash, problem)
 
     @staticmethod

@@ -22,10 +22,10 @@ from chipex.screening.lists import Entry, Snapshot, file_hash, read_snapshot
 from chipex.screening.match import PHONETIC_SIM
 from chipex.screening.normalize import Name, bigrams, normaliser, split_aliases
 
-INDEX_VERSION = 9  # bump when the index layout or the normalisation changes
+INDEX_VERSION = 10  # bump when the index layout or the normalisation changes
 NEAR_MIN_LEN = 4  # tokens shorter than this match exactly only
 NEAR_MIN_SIM = 0.8  # rapidfuzz ratio / 100 for two tokens to count as the same word misspelt
-MAX_POSTINGS = 2500  # a token on more names than this only re-ranks, it never introduces candidates
+MAX_POSTINGS = 600  # a token on more names than this only re-ranks, it never introduces candidates
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +88,10 @@ class Index:
                 postings[t].add(nid)
             for g in bigrams(n.han):
                 grams[g].add(nid)
+        exact: dict[str, list[int]] = defaultdict(list)
+        for nid, n in enumerate(names):
+            if n.tokens:
+                exact[" ".join(sorted(set(n.tokens)))].append(nid)
         total = len(names)
         idf = {t: math.log(total / len(ids)) + 0.1 for t, ids in postings.items()}
         near: dict[str, set[str]] = defaultdict(set)
@@ -115,6 +119,7 @@ class Index:
                 "name_is_alias": tuple(name_is_alias),
                 "postings": {t: tuple(sorted(ids)) for t, ids in postings.items()},
                 "grams": {g: tuple(sorted(ids)) for g, ids in grams.items()},
+                "exact": {k: tuple(v) for k, v in exact.items()},
                 "idf": idf,
                 "idf_max": math.log(total) + 0.1,
                 "han_names": sum(1 for n in names if n.han),
@@ -155,8 +160,9 @@ class Index:
                     out[c] = Term(token, c, PHONETIC_SIM, "phonetic")
         return sorted(out.values(), key=lambda t: -t.sim)[:6]
 
-    def candidates(self, q: Name, limit: int) -> list[int]:
-        """Name ids worth scoring, best first: pre-scored by IDF-weighted token (or Han bigram) overlap."""
+    def candidates(self, q: Name, limit: int, floor: float) -> list[int]:
+        """Name ids worth scoring, best first, pre-scored by IDF-weighted token (or Han bigram) overlap;
+        those pre-scoring under `floor` are not worth the scorer's time."""
         acc: dict[int, float] = {}
         terms = [t for tok in dict.fromkeys(q.tokens) for t in self.resolve(tok)]
         q_total = sum(self.weight(tok) for tok in set(q.tokens)) or 1.0
@@ -176,7 +182,11 @@ class Index:
             if ids is not None and len(ids) <= MAX_POSTINGS:
                 for nid in ids:
                     acc[nid] = acc.get(nid, 0.0) + 0.5 * self.idf[tok]
-        pre = {nid: 2 * a / (q_total + self.name_weight[nid]) for nid, a in acc.items()}
+        weight = self.name_weight
+        bar = floor * q_total / 2  # pre >= floor needs at least this much matched weight
+        pre = {nid: 2 * a / (q_total + weight[nid]) for nid, a in acc.items() if a >= bar}
+        for nid in self.exact.get(" ".join(sorted(set(q.tokens))), ()):  # the same words, common or not
+            pre[nid] = 1.0
         if q.han:
             grams = bigrams(q.han)
             hit: dict[int, int] = {}
@@ -185,7 +195,8 @@ class Index:
                     hit[nid] = hit.get(nid, 0) + 1
             for nid, k in hit.items():
                 pre[nid] = max(pre.get(nid, 0.0), 2 * k / (len(grams) + len(bigrams(self.name_rows[nid][3]))))
-        return sorted(pre, key=pre.__getitem__, reverse=True)[:limit]
+        best = sorted(pre, key=pre.__getitem__, reverse=True)[:limit]
+        return [nid for nid in best if pre[nid] >= floor or q.pinyin]
 
 
 _LOADED: dict[tuple[str, date], Index] = {}  # indexes are read-only: one per list file and process

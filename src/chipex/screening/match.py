@@ -57,6 +57,7 @@ def _metaphone(token: str) -> str:
     return jellyfish.metaphone(token)
 
 
+@lru_cache(maxsize=1 << 18)  # word pairs repeat across candidates and queries
 def token_sim(a: str, b: str) -> float:
     """1 for the same word, rapidfuzz ratio for a misspelling (>= 0.8), PHONETIC_SIM for the same sound."""
     if a == b:
@@ -75,14 +76,30 @@ def _coverage(
     """IDF-weighted share of a's distinct words found in b (best soft match each), and the matches.
     Compounds count: "bel huawei" finds "bellhuawei", and "hikvision" finds "hik vision"."""
     a = tuple(dict.fromkeys(a))
-    sims = {t: max(((token_sim(t, u), u) for u in b), default=(0.0, "")) for t in a}
+    sims: dict[str, tuple[float, str]] = {}
+    for t in a:
+        if t in b:
+            sims[t] = (1.0, t)
+            continue
+        best = (0.0, "")
+        for u in b:
+            if (sim := token_sim(t, u)) > best[0]:
+                best = (sim, u)
+        sims[t] = best
+    weak = [t for t in a if sims[t][0] < 1.0]
+    if not weak:
+        return 1.0, list(a)
     for x, y in pairwise(b):  # one word of a written as two in b
-        for t in a:
-            if sims[t][0] < 1 and len(t) >= len(x + y) - 1 and (sim := token_sim(t, x + y)) >= 0.9:
+        xy = x + y
+        for t in weak:
+            if len(t) >= len(xy) - 1 and (sim := token_sim(t, xy)) >= 0.9:
                 sims[t] = max(sims[t], (sim, f"{x} {y}"))
     for x, y in pairwise(a):  # two words of a written as one in b
+        if sims[x][0] == 1.0 and sims[y][0] == 1.0:
+            continue
+        xy = x + y
         for u in b:
-            if len(u) >= len(x + y) - 1 and (sim := token_sim(x + y, u)) >= 0.9:
+            if len(u) >= len(xy) - 1 and (sim := token_sim(xy, u)) >= 0.9:
                 for t in (x, y):
                     sims[t] = max(sims[t], (sim, u))
     total = sum(weight(t) for t in a)

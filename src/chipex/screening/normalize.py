@@ -40,7 +40,31 @@ _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 # function words dropped before matching; not the ones that are also pinyin syllables ("an", "da", "de",
 # "le", "di": "Xi An", "Da Jiang") or single letters (initials)
-_STOP = frozenset(["and", "of", "the", "for", "del", "les", "des", "du", "y", "et", "und", "der", "die", "das", "in", "on", "at", "to", "dos", "van", "von"])
+_STOP = frozenset(
+    [
+        "and",
+        "of",
+        "the",
+        "for",
+        "del",
+        "les",
+        "des",
+        "du",
+        "y",
+        "et",
+        "und",
+        "der",
+        "die",
+        "das",
+        "in",
+        "on",
+        "at",
+        "to",
+        "dos",
+        "van",
+        "von",
+    ]
+)
 _DATA = resources.files("chipex.screening") / "data"
 _FIX_MIN_LEN = 6  # shorter words are not corrected: too many real words one edit from a table word
 

@@ -278,4 +278,9 @@ def put_table(backend, name: str, table: pa.Table) -> Table:
         backend.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{name}__arrow"')
         backend.con.unregister(f"{name}__arrow")
         return backend.table(name)
+    if backend.name == "pyspark":
+        # From Arrow directly (Ibis's pandas route turns null strings into "NaN"); a session-scoped
+        # view, so nothing lands in a warehouse.
+        backend._session.createDataFrame(table).createOrReplaceTempView(name)
+        return backend.table(name)
     return backend.create_table(name, table, overwrite=True)

@@ -7,6 +7,7 @@ Needs the `spark` extra (pyspark) and Java 17.
 from __future__ import annotations
 
 import os
+import tempfile
 
 from chipex.errors import ChipexError
 
@@ -25,6 +26,7 @@ def spark_backend():
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="chipex-spark-"))
         .getOrCreate()
     )
     return ibis.pyspark.connect(session)

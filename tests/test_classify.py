@@ -180,3 +180,15 @@ def test_cli_malformed_spec_file(tmp_path):
     )
     p = run("classify", "--spec", str(spec))
     assert p.returncode == 2 and str(spec) in p.stderr and "datacenter.confidence" in p.stderr
+
+
+def test_every_catalog_chip_answers_on_every_rule_date(catalog, rulebook):
+    dates = ["2021-01-01", *[v.effective.isoformat() for v in rulebook.versions], "2026-11-29"]
+    for chip in catalog:
+        for on in dates:
+            c = classify(chip, on, catalog=catalog, rulebook=rulebook)
+            assert c.reasons, (chip.id, on)
+            if on < "2022-10-07":
+                assert c.eccn is None
+            for r in c.reasons:
+                assert r.citation, (chip.id, on, r.rule)

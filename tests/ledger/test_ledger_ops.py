@@ -60,7 +60,7 @@ def test_the_tier2_allocation_admits_49901_h100s_and_refuses_one_more(ledger):
     refused = ledger.reserve(h100_line(1))
     assert refused.refusals == [
         "AI Diffusion country allocation for Tier 2 destinations (cumulative 2025-2027) [IN, 2025-2027]: "
-        "7,288.800 tpp left of 790,000,000; this needs 15,831.200"
+        "7,288.8 tpp left of 790,000,000; this needs 15,831.2"
     ]
     [row] = [
         r
@@ -173,7 +173,7 @@ def test_a_licence_in_tpp_is_drawn_in_tpp(ledger):
     # 100,000 TPP admits 6 H100s (94,987.2) and not a seventh (110,818.4)
     ledger.add_licence(licence(units=None, tpp=100_000))
     assert ledger.reserve(h100_line(6)).status == "reserved"
-    assert ledger.reserve(h100_line(1)).refusals[0].startswith("licence L-1: 5,012.800 tpp left of 100,000")
+    assert ledger.reserve(h100_line(1)).refusals[0].startswith("licence L-1: 5,012.8 tpp left of 100,000")
 
 
 def test_lpp_counts_per_consignee_per_calendar_year(ledger):

@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chipex.datafiles import read_yaml, validate
 from chipex.errors import ChipexError
-from chipex.rules import RULES_DIR, Rulebook, build_rulebook, default_rulebook
+from chipex.rules import RULES_DIR, Rulebook, active_reforms, build_rulebook, default_rulebook, load_raw
 from chipex.rules.countries import REGIMES
 from chipex.rules.model import _exact
+from chipex.rules.reform import apply_reforms
 
 CAPS_FILE = "caps.yaml"
 Confidence = Literal["verified", "secondary", "derived", "from-memory"]
@@ -322,6 +324,13 @@ def caps_from_raw(raw: dict[str, Any]) -> Caps:
     return build_caps(raw.get(CAPS_FILE), build_rulebook(raw))
 
 
-@cache
 def default_caps() -> Caps:
-    return build_caps(read_yaml(RULES_DIR / CAPS_FILE), default_rulebook())
+    """The shipped caps, with the reforms in use (`chipex --reform FILE`) applied."""
+    return _caps_with(active_reforms())
+
+
+@cache
+def _caps_with(reforms: tuple[Path, ...]) -> Caps:
+    if not reforms:
+        return build_caps(read_yaml(RULES_DIR / CAPS_FILE), default_rulebook())
+    return caps_from_raw(apply_reforms(load_raw(), reforms))

@@ -39,6 +39,7 @@ from chipex.ledger import audit
 from chipex.ledger.caps import Caps, bucket_name, check_regime, default_caps, eccn_matches
 from chipex.ledger.db import open_engine, transaction
 from chipex.ledger.schema import SCALE, Bucket, ChainHead, Entry, Event
+from chipex.rules import active_reforms
 from chipex.rules.countries import iso_code
 
 T = TypeVar("T")
@@ -173,12 +174,12 @@ class Headroom:
 
     def refusal(self) -> str:
         left = max(self.remaining, Fraction(0))
-        return f"{self.title}: {_fmt(left)} {self.unit} left of {_fmt(self.limit)}; this needs {_fmt(self.requested)}"
+        return f"{self.title}: {fmt_amount(left)} {self.unit} left of {fmt_amount(self.limit)}; this needs {fmt_amount(self.requested)}"
 
     def report(self) -> str:
         return (
-            f"{self.title}: cumulative {_fmt(self.used + self.requested)} {self.unit} reaches "
-            f"{_fmt(self.limit)} ({self.citation})"
+            f"{self.title}: cumulative {fmt_amount(self.used + self.requested)} {self.unit} reaches "
+            f"{fmt_amount(self.limit)} ({self.citation})"
         )
 
     def record(self) -> dict[str, Any]:
@@ -216,8 +217,11 @@ class Headroom:
         return {**self.record(), "remaining": num(self.remaining), "exceeds": self.exceeds}
 
 
-def _fmt(x: Fraction) -> str:
-    return f"{x.numerator // x.denominator:,}" if x.denominator == 1 else f"{float(x):,.3f}"
+def fmt_amount(x: Fraction) -> str:
+    """An amount for people: thousands separated, exact to the ledger's 1/SCALE (15,831.2)."""
+    scaled_x = x * SCALE
+    whole = scaled_x.numerator // scaled_x.denominator if scaled_x.denominator == 1 else round(scaled_x)
+    return f"{Decimal(whole).scaleb(-3).normalize():,f}"
 
 
 @dataclass(frozen=True)
@@ -774,6 +778,8 @@ class Ledger:
         recorded and every outcome says so.
         """
         check_regime(regime)
+        if active_reforms():
+            raise ChipexError("a reform is a what-if: the ledger records real shipments only (drop --reform)")
         resolved = [(self.resolve(req), key or f"r-{uuid.uuid4().hex[:16]}") for req, key in lines]
         keys = [key for _, key in resolved]
         if len(set(keys)) != len(keys):

@@ -1,0 +1,497 @@
+"""Commands on the ledger: `chipex ledger licence|reserve|ship|cancel|caps` and `chipex audit`.
+
+A refused reservation or a failed verification exits 1 with the reason; bad input exits 2 (one
+line, nothing recorded).
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from chipex.catalog import load_catalog
+from chipex.core.classify import parse_date
+from chipex.datafiles import read_yaml
+from chipex.errors import ChipexError
+from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json
+from chipex.interfaces.cli.core_cmds import CatalogOpt, JsonOpt
+from chipex.ledger import CapRow, Headroom, Ledger, Licence, Outcome, Request, open_ledger
+from chipex.ledger.audit import verify_export
+from chipex.ledger.ledger import fmt_amount
+from chipex.rules.countries import REGIMES, iso_code
+
+ledger_app = typer.Typer(
+    help="Licences, caps, reservations and shipments, on SQLite (default) or PostgreSQL.",
+    no_args_is_help=True,
+)
+licence_app = typer.Typer(help="Licences as granted: add, show, list.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log: verify, export.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+ledger_app.add_typer(licence_app, name="licence")
+app.add_typer(audit_app, name="audit")
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="database URL or SQLite file (default: CHIPEX_DB, else ledger.db in CHIPEX_HOME)"
+    ),
+]
+RegimeOpt = Annotated[
+    str, typer.Option("--regime", help=f"{' or '.join(REGIMES)}: which caps refuse (all are counted)")
+]
+DateOpt = Annotated[str | None, typer.Option("--date", help="shipment date YYYY-MM-DD (default today)")]
+
+
+def _open(db: str | None, catalog: list[Path] | None = None) -> Ledger:
+    return open_ledger(db, catalog=load_catalog(catalog) if catalog else None)
+
+
+def _amount(x: Fraction | None) -> str:
+    return "-" if x is None else fmt_amount(x)
+
+
+# --- licences ----------------------------------------------------------------------------------
+
+
+@licence_app.command("add")
+def licence_add(
+    number: Annotated[str | None, typer.Option("--number", help="licence number")] = None,
+    holder: Annotated[str | None, typer.Option("--holder", help="the licence holder (exporter)")] = None,
+    item: Annotated[list[str] | None, typer.Option("--item", help="catalog chip or system (repeat)")] = None,
+    eccn: Annotated[list[str] | None, typer.Option("--eccn", help="ECCN paragraph covered (repeat)")] = None,
+    to: Annotated[list[str] | None, typer.Option("--to", help="destination country (repeat)")] = None,
+    consignee: Annotated[
+        list[str] | None, typer.Option("--consignee", help="ultimate consignee (repeat)")
+    ] = None,
+    end_user: Annotated[list[str] | None, typer.Option("--end-user", help="end user (repeat)")] = None,
+    valid_from: Annotated[str | None, typer.Option("--valid-from", help="YYYY-MM-DD")] = None,
+    valid_to: Annotated[str | None, typer.Option("--valid-to", help="YYYY-MM-DD")] = None,
+    units: Annotated[int | None, typer.Option("--units", help="quantity granted, in units")] = None,
+    tpp: Annotated[str | None, typer.Option("--tpp", help="quantity granted, in TPP")] = None,
+    condition: Annotated[
+        list[str] | None, typer.Option("--condition", help="licence condition (repeat)")
+    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="the licence as a YAML or JSON file")] = None,
+    db: DbOpt = None,
+    catalog: CatalogOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record a licence as granted (number, holder, items, destinations, parties, validity, quantity)."""
+    if file is not None:
+        spec: dict[str, Any] = read_yaml(file)
+        if not isinstance(spec, dict):
+            raise ChipexError("a licence file holds one mapping of fields", file=str(file))
+    else:
+        given = {
+            "number": number,
+            "holder": holder,
+            "items": item,
+            "eccns": eccn,
+            "destinations": to,
+            "consignees": consignee,
+            "end_users": end_user,
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+            "units": units,
+            "tpp": tpp,
+            "conditions": condition,
+        }
+        spec = {k: v for k, v in given.items() if v is not None}
+    with _open(db, catalog) as ledger:
+        try:
+            lic = ledger.add_licence(spec)
+        except ChipexError as exc:
+            exc.file = exc.file if file is None else str(file)
+            raise
+    if json_out:
+        emit_json(lic.to_dict())
+        return
+    granted = " and ".join(f"{fmt_amount(g)} {u}" for u, g in lic.quantities())
+    items = ", ".join(lic.items) or "any item"
+    console.print(
+        f"licence [bold]{lic.number}[/bold] recorded (event #{lic.seq}): {granted} of {items} to "
+        f"{', '.join(lic.destinations)}, valid {lic.valid_from} to {lic.valid_to}"
+    )
+
+
+def _quantities_table(heads: list[Headroom]) -> Table:
+    t = Table("quantity", "granted", "used", "remaining")
+    for h in heads:
+        t.add_row(h.unit, fmt_amount(h.limit), fmt_amount(h.used), fmt_amount(h.remaining))
+    return t
+
+
+@licence_app.command("show")
+def licence_show(
+    number: Annotated[str, typer.Argument(help="licence number")],
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """A licence: its terms, what is used and left, and every reservation against it."""
+    with _open(db) as ledger:
+        lic, heads, reservations = ledger.licence(number)
+    if json_out:
+        emit_json(
+            {
+                "licence": lic.to_dict(),
+                "quantities": [h.to_dict() for h in heads],
+                "reservations": reservations,
+            }
+        )
+        return
+    _print_licence(lic)
+    console.print(_quantities_table(heads))
+    t = Table("reservation", "status", "event", "item", "units", "TPP", "to", "consignee", "date")
+    for r in reservations:
+        t.add_row(
+            r["key"],
+            r["status"],
+            str(r["event"]),
+            r["item_name"] or r["eccn"] or "-",
+            str(r["units"] or "-"),
+            fmt_amount(Fraction(r["tpp"])) if r["tpp"] else "-",
+            r["destination"],
+            r["consignee"],
+            r["date"],
+        )
+    console.print(t if reservations else "no reservations against this licence")
+
+
+def _print_licence(lic: Licence) -> None:
+    console.print(
+        f"[bold]licence {lic.number}[/bold] held by {lic.holder}, valid {lic.valid_from} to {lic.valid_to}"
+    )
+    console.print(f"items: {', '.join(lic.items) or 'any'}; ECCNs: {', '.join(lic.eccns) or 'any'}")
+    console.print(f"destinations: {', '.join(lic.destinations)}")
+    console.print(
+        f"consignees: {'; '.join(lic.consignees) or 'any'}; end users: {'; '.join(lic.end_users) or 'any'}"
+    )
+    for c in lic.conditions:
+        console.print(f"condition: {c}")
+    console.print(f"[dim]recorded by {lic.recorded_by} at {lic.recorded_at} (event #{lic.seq})[/dim]")
+
+
+@licence_app.command("list")
+def licence_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """Every licence with what is used and left of it."""
+    with _open(db) as ledger:
+        rows = ledger.licences()
+    if json_out:
+        emit_json(
+            [{"licence": lic.to_dict(), "quantities": [h.to_dict() for h in heads]} for lic, heads in rows]
+        )
+        return
+    t = Table("licence", "holder", "destinations", "valid", "unit", "granted", "used", "remaining")
+    for lic, heads in rows:
+        for h in heads:
+            valid = f"{lic.valid_from} to {lic.valid_to}"
+            t.add_row(
+                lic.number,
+                lic.holder,
+                ", ".join(lic.destinations),
+                valid,
+                h.unit,
+                fmt_amount(h.limit),
+                fmt_amount(h.used),
+                fmt_amount(h.remaining),
+            )
+    console.print(t if rows else "no licences recorded")
+
+
+# --- reservations ------------------------------------------------------------------------------
+
+LicenceOpt = Annotated[str | None, typer.Option("--licence", help="licence number the line ships under")]
+UnderOpt = Annotated[
+    str | None,
+    typer.Option("--under", help="authorization without a licence: LPP, AIA, NVEU, UVEU, ACM, NAC, NLR"),
+]
+ItemOpt = Annotated[str | None, typer.Option("--item", help="catalog chip or system, e.g. H100")]
+UnitsOpt = Annotated[int | None, typer.Option("--units", help="number of units")]
+TppOpt = Annotated[str | None, typer.Option("--tpp", help="the line's total TPP (items outside the catalog)")]
+EccnOpt = Annotated[
+    str | None, typer.Option("--eccn", help="ECCN (items outside the catalog, or to override)")
+]
+ToOpt = Annotated[str | None, typer.Option("--to", help="destination country (ISO code or name)")]
+ConsigneeOpt = Annotated[str | None, typer.Option("--consignee", help="ultimate consignee")]
+EndUserOpt = Annotated[str | None, typer.Option("--end-user", help="end user")]
+VeuOpt = Annotated[str | None, typer.Option("--veu", help="VEU authorization id (for NVEU)")]
+KeyOpt = Annotated[str | None, typer.Option("--key", help="idempotency key: a retry with it is counted once")]
+
+
+def _request(
+    to: str | None,
+    consignee: str | None,
+    item: str | None,
+    units: int | None,
+    tpp: str | None,
+    eccn: str | None,
+    date: str | None,
+    licence: str | None,
+    under: str | None,
+    veu: str | None,
+    end_user: str | None,
+) -> Request:
+    if not to:
+        raise ChipexError("give the destination (--to)", field="to")
+    if not consignee:
+        raise ChipexError("give the ultimate consignee (--consignee)", field="consignee")
+    return Request(
+        destination=to,
+        consignee=consignee,
+        item=item,
+        units=units,
+        tpp=tpp,
+        eccn=eccn,
+        on=date,
+        licence=licence,
+        authorization=under,
+        veu=veu,
+        end_user=end_user,
+    )
+
+
+def _report(outcome: Outcome, json_out: bool) -> None:
+    """Print an outcome; a refusal exits 1."""
+    if json_out:
+        emit_json(outcome.to_dict())
+    else:
+        _print_outcome(outcome)
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+def _print_outcome(o: Outcome) -> None:
+    line = o.line
+    what = f"{line['units']} x {line['item_name']}" if line["item_name"] else f"TPP {line['tpp']}"
+    under = f"licence {line['licence']}" if line["licence"] else line["authorization"]
+    desc = (
+        f"{what} ({line['eccn'] or 'no advanced-computing ECCN'}) to {line['destination']} for "
+        f"{line['consignee']} on {line['date']}, under {under}"
+    )
+    if o.status == "refused":
+        console.print(f"[bold red]refused[/bold red] {o.key}: {desc}")
+        for r in o.refusals:
+            console.print(f"  [red]{r}[/red]")
+    else:
+        again = " (already recorded: nothing new)" if o.replayed else ""
+        console.print(f"[bold]{o.status}[/bold] {o.key} (event #{o.seq}){again}: {desc}")
+    for d in o.draws:
+        left = d.remaining - d.requested if o.ok else d.remaining
+        unit = "TPP" if d.unit == "tpp" else "units"
+        console.print(
+            f"  {d.bucket}: limit {fmt_amount(d.limit)} {unit}, used {fmt_amount(d.used)}, "
+            f"this {fmt_amount(d.requested)}, {'left after' if o.ok else 'left'} {fmt_amount(left)}"
+        )
+        source = f"; limit {d.confidence}: {d.citation}" if d.confidence else ""
+        console.print(f"    [dim]{d.why}{source}[/dim]")
+    for r in o.reports:
+        console.print(f"[yellow]report:[/yellow] {r}")
+    for n in o.not_counted:
+        console.print(f"[dim]not counted: {n}[/dim]")
+    console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+@ledger_app.command("reserve")
+def reserve_cmd(
+    licence: LicenceOpt = None,
+    under: UnderOpt = None,
+    item: ItemOpt = None,
+    units: UnitsOpt = None,
+    tpp: TppOpt = None,
+    eccn: EccnOpt = None,
+    to: ToOpt = None,
+    consignee: ConsigneeOpt = None,
+    end_user: EndUserOpt = None,
+    veu: VeuOpt = None,
+    date: DateOpt = None,
+    key: KeyOpt = None,
+    regime: RegimeOpt = "as-printed",
+    db: DbOpt = None,
+    catalog: CatalogOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Reserve a shipment line against its licence and every cap it counts against (atomic)."""
+    req = _request(to, consignee, item, units, tpp, eccn, date, licence, under, veu, end_user)
+    with _open(db, catalog) as ledger:
+        outcome = ledger.reserve(req, key=key, regime=regime)
+    _report(outcome, json_out)
+
+
+@ledger_app.command("ship")
+def ship_cmd(
+    reservation: Annotated[str | None, typer.Argument(help="key of a reservation to ship")] = None,
+    licence: LicenceOpt = None,
+    under: UnderOpt = None,
+    item: ItemOpt = None,
+    units: UnitsOpt = None,
+    tpp: TppOpt = None,
+    eccn: EccnOpt = None,
+    to: ToOpt = None,
+    consignee: ConsigneeOpt = None,
+    end_user: EndUserOpt = None,
+    veu: VeuOpt = None,
+    date: DateOpt = None,
+    key: KeyOpt = None,
+    regime: RegimeOpt = "as-printed",
+    db: DbOpt = None,
+    catalog: CatalogOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Ship a reservation (by its key), or reserve and ship a line at once (same options as reserve)."""
+    line_given = any(v is not None for v in (licence, under, item, units, tpp, eccn, to, consignee))
+    if reservation and line_given:
+        raise ChipexError("give a reservation key, or a line to reserve and ship, not both")
+    if not reservation and not line_given:
+        raise ChipexError(
+            "give a reservation key, or a line (--licence/--under, --item, --units, --to, --consignee)"
+        )
+    with _open(db, catalog) as ledger:
+        if reservation:
+            outcome = ledger.ship(reservation, on=date)
+        else:
+            req = _request(to, consignee, item, units, tpp, eccn, date, licence, under, veu, end_user)
+            outcome = ledger.reserve(req, key=key, regime=regime, ship=True)
+    _report(outcome, json_out)
+
+
+@ledger_app.command("cancel")
+def cancel_cmd(
+    reservation: Annotated[str, typer.Argument(help="key of the reservation or shipment to cancel")],
+    reason: Annotated[str, typer.Option("--reason", help="why (recorded in the audit log)")] = "",
+    date: DateOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Cancel a reservation or shipment: a new event releases its quantities (nothing is edited)."""
+    with _open(db) as ledger:
+        outcome = ledger.cancel(reservation, reason=reason, on=date)
+    _report(outcome, json_out)
+
+
+# --- caps --------------------------------------------------------------------------------------
+
+
+@ledger_app.command("caps")
+def caps_cmd(
+    country: Annotated[
+        str | None, typer.Option("--country", help="destination country (ISO code or name)")
+    ] = None,
+    as_of: Annotated[str, typer.Option("--as-of", help="date YYYY-MM-DD (default today)")] = "today",
+    regime: RegimeOpt = "as-printed",
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Every cap on a date: limit, used, remaining, per period, whether it binds, with citations."""
+    with _open(db) as ledger:
+        rows = ledger.cap_status(country=country, as_of=as_of, regime=regime)
+        code = iso_code(country) if country else None
+        tier = ledger.rulebook.countries.tier(code, parse_date(as_of)) if code else None
+    if json_out:
+        emit_json(
+            {
+                "country": country,
+                "as_of": as_of,
+                "regime": regime,
+                "tier": tier,
+                "caps": [r.to_dict() for r in rows],
+            }
+        )
+        return
+    _print_caps(rows, country, as_of, regime, tier)
+
+
+def _print_caps(rows: list[CapRow], country: str | None, as_of: str, regime: str, tier: int | None) -> None:
+    where = f" for {country}" if country else ""
+    tiered = f" ({country} is AI Diffusion Tier {tier}, as printed)" if tier else ""
+    console.print(f"[bold]Caps{where} on {as_of}, regime {regime}[/bold]{tiered}")
+    for cap, group in itertools.groupby(rows, key=lambda r: r.cap):
+        group = list(group)
+        first = group[0]
+        console.print(f"\n[bold]{cap}[/bold]: {first.title}")
+        for r in group:
+            if not r.applies:
+                console.print(f"  does not apply: {r.note}")
+                continue
+            h100e = (
+                f" ({fmt_amount(Fraction(round(r.limit / r.h100e_tpp)))} H100e)"
+                if r.limit is not None
+                else ""
+            )
+            console.print(
+                f"  {r.key}, {r.period}: limit {_amount(r.limit)} TPP{h100e}, used {_amount(r.used)}, "
+                f"remaining {_amount(r.remaining)}"
+            )
+        if first.applies:
+            reports = " (reports when reached, never refuses)" if first.on_exceed == "report" else ""
+            console.print(f"  [dim]{first.why}{reports}[/dim]")
+        if first.limit_source:
+            console.print(f"  [dim]limit ({first.limit_confidence}): {first.limit_source}[/dim]")
+        console.print(f"  [dim]citation ({first.confidence}): {first.citation}[/dim]")
+    console.print(f"\n[dim]Amounts in TPP; H100e at 15,832 TPP per H100. {DISCLAIMER}[/dim]")
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(
+    file: Annotated[
+        Path | None, typer.Option("--file", help="verify an exported copy instead of the database")
+    ] = None,
+    expect_head: Annotated[
+        str | None,
+        typer.Option("--expect-head", help="the last hash recorded earlier, kept outside the database"),
+    ] = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Recompute the hash chain; name the first event edited, deleted, inserted or reordered. Exit 1 if any."""
+    if file is not None:
+        fmt = "csv" if file.suffix.lower() == ".csv" else "jsonl"
+        try:
+            with file.open(encoding="utf-8", newline="") as f:
+                check = verify_export(f, fmt, expect_head=expect_head)
+        except OSError as exc:
+            raise ChipexError(f"cannot read: {exc.strerror}", file=str(file)) from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ChipexError(f"not a chipex audit export ({exc})", file=str(file)) from None
+    else:
+        with _open(db) as ledger:
+            check = ledger.verify(expect_head=expect_head)
+    if json_out:
+        emit_json(check.to_dict())
+    elif check.ok:
+        console.print(f"audit log intact: {check.events} events; last hash {check.head_hash}")
+        console.print(
+            "[dim]keep the last hash outside the database: --expect-head shows a log cut short[/dim]"
+        )
+    else:
+        console.print(f"[bold red]audit log broken[/bold red]: {check.problem.detail}")
+    if not check.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl")] = "jsonl",
+    out: Annotated[Path | None, typer.Option("--out", help="file to write (default stdout)")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Write the whole log for an auditor, with each event's hash and its predecessor's."""
+    with _open(db) as ledger:
+        if out is None:
+            n = ledger.export(sys.stdout, fmt)
+        else:
+            try:
+                with out.open("w", encoding="utf-8", newline="") as f:
+                    n = ledger.export(f, fmt)
+            except OSError as exc:
+                raise ChipexError(f"cannot write: {exc.strerror}", file=str(out)) from None
+    if out is not None:
+        console.print(f"{n} events written to {out}")

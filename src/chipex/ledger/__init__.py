@@ -11,23 +11,13 @@
 
 Where things live: `ledger.py` (the operations), `caps.py` (caps as rule data from
 `chipex/rules/caps.yaml`), `audit.py` (hashing, verification, export), `schema.py` (tables),
-`db.py` (opening and migrating), `migrations/` (Alembic revisions).
+`records.py` (requests, outcomes, licences as values), `db.py` (opening and migrating), `migrations/` (Alembic revisions).
 """
 
 from chipex.ledger.audit import Problem, Verification
 from chipex.ledger.caps import Caps, build_caps, default_caps
-from chipex.ledger.ledger import (
-    CapRow,
-    Headroom,
-    Ledger,
-    Licence,
-    LicenceSpec,
-    Line,
-    Outcome,
-    Recorded,
-    Request,
-    open_ledger,
-)
+from chipex.ledger.ledger import Ledger, open_ledger
+from chipex.ledger.records import CapRow, Headroom, Licence, LicenceSpec, Line, Outcome, Recorded, Request
 
 __all__ = [
     "CapRow",

@@ -23,7 +23,7 @@ from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json
 from chipex.interfaces.cli.core_cmds import CatalogOpt, JsonOpt
 from chipex.ledger import CapRow, Headroom, Ledger, Licence, Outcome, Request, open_ledger
 from chipex.ledger.audit import verify_export
-from chipex.ledger.ledger import fmt_amount
+from chipex.ledger.records import fmt_amount
 from chipex.rules.countries import REGIMES, iso_code
 
 ledger_app = typer.Typer(

@@ -7,7 +7,17 @@ The Python API mirrors the command line:
     check_order(date="2024-01-01", item="H100", quantity=8, destination="CN")["license_required"]
 """
 
-from chipex.core.classify import classify, history
-from chipex.orders import check_book, check_order
+from typing import Any
 
 __all__ = ["check_book", "check_order", "classify", "history"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so `chipex --help` does not load the query engines.
+    if name in ("classify", "history"):
+        from chipex.core import classify as module
+    elif name in ("check_book", "check_order"):
+        import chipex.orders as module
+    else:
+        raise AttributeError(name)
+    return getattr(module, name)

@@ -15,7 +15,7 @@ import typer
 import yaml
 from rich.table import Table
 
-from chipex.analysis.policy import charts, loopholes, nearmiss, windows
+from chipex.analysis.policy import nearmiss, windows
 from chipex.analysis.policy.common import fmt, resolve_date
 from chipex.analysis.policy.diff import diff, summary_line
 from chipex.core.classify import parse_date
@@ -128,7 +128,7 @@ def near_misses_cmd(
     console.print(f"[dim]{DISCLAIMER}[/dim]")
 
 
-def _print_loophole(lp: loopholes.Loophole) -> None:
+def _print_loophole(lp) -> None:  # a loopholes.Loophole
     s = lp.spec
     console.print(
         f"[bold]{lp.objective}[/bold] under {lp.text} ({lp.as_of}): best uncontrolled "
@@ -186,6 +186,7 @@ def loopholes_cmd(
 ) -> None:
     """The most useful design the rule in force still lets through, which dimension leaks, and the reform
     that closes it while changing as few consumer chips as possible."""
+    from chipex.analysis.policy import loopholes  # scipy / matplotlib load only for this command
     objectives = {"both": ["training", "inference"], "training": ["training"], "inference": ["inference"]}
     if objective not in objectives:
         raise ChipexError(f"unknown objective '{objective}' (training, inference or both)")
@@ -324,6 +325,7 @@ def charts_cmd(
     catalog: CatalogOpt = None,
 ) -> None:
     """PNG charts: TPP x performance density with controlled regions, rules vs launches, exposure windows."""
+    from chipex.analysis.policy import charts  # scipy / matplotlib load only for this command
     cat, rb = _catalog(catalog), default_rulebook()
     on, end = _on(as_of), parse_date(until)
     out.mkdir(parents=True, exist_ok=True)

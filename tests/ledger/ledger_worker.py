@@ -40,7 +40,7 @@ def reserve(db: str, worker: str, n: int, licence: str, start: Path) -> None:
             key = f"w{worker}-{i}"
             attempts = 2 if i % 50 == 49 else 1
             for attempt in range(attempts):
-                out = ledger.reserve(line(licence, 25), key=key)
+                out = ledger.reserve(line(licence, 25), key=key, regime="as-printed")
                 answer = {"key": key, "retry": attempt > 0, "status": out.status, "replayed": out.replayed}
                 print(json.dumps({**answer, "refusals": out.refusals}), flush=True)
 

@@ -72,13 +72,17 @@ def test_reserve_then_ship_then_cancel_by_key(chipex):
 def test_caps_for_india_on_2025_03_01_as_printed(chipex):
     add_licence(chipex)
     chipex("ledger", "ship", *LINE, "--units", "10", "--date", "2025-03-01")
-    code, out, _ = chipex("ledger", "caps", "--country", "IN", "--as-of", "2025-03-01")
+    code, out, _ = chipex(
+        "ledger", "caps", "--country", "IN", "--as-of", "2025-03-01", "--regime", "as-printed"
+    )
     assert code == 0
     assert "Caps for IN on 2025-03-01, regime as-printed (IN is AI Diffusion Tier 2, as printed)" in out
     # 10 x 15,831.2 = 158,312 used; 790,000,000 - 158,312 = 789,841,688 left
     assert "IN, 2025-2027: limit 790,000,000 TPP (49,899 H100e), used 158,312, remaining 789,841,688" in out
     assert "fact sheet 5.3.2" in out and "(derived)" in out
-    code, out, _ = chipex("ledger", "caps", "--country", "IN", "--as-of", "2025-03-01", "--json")
+    code, out, _ = chipex(
+        "ledger", "caps", "--country", "IN", "--as-of", "2025-03-01", "--regime", "as-printed", "--json"
+    )
     tier2 = next(c for c in json.loads(out)["caps"] if c["cap"] == "ai-diffusion-tier2-country")
     assert (tier2["limit"], tier2["used"], tier2["remaining"], tier2["binding"]) == (
         "790000000",

@@ -57,7 +57,7 @@ def test_the_tier2_allocation_admits_49901_h100s_and_refuses_one_more(ledger):
     # (50,000 x 15,831.2 = 791,560,000, less 99 x 15,831.2 = 1,567,288.8), leaving 7,288.8
     ledger.add_licence(licence(units=100_000))
     assert ledger.reserve(h100_line(49_901)).status == "reserved"
-    refused = ledger.reserve(h100_line(1))
+    refused = ledger.reserve(h100_line(1), regime="as-printed")
     assert refused.refusals == [
         "AI Diffusion country allocation for Tier 2 destinations (cumulative 2025-2027) [IN, 2025-2027]: "
         "7,288.8 tpp left of 790,000,000; this needs 15,831.2"
@@ -179,15 +179,13 @@ def test_a_licence_in_tpp_is_drawn_in_tpp(ledger):
 def test_lpp_counts_per_consignee_per_calendar_year(ledger):
     # 26,900,000 / 15,831.2 = 1,699.2: 1,699 H100s per consignee per year, the 1,700th refused
     def lpp(units, consignee="Bharat Compute Pvt Ltd", on="2025-03-01"):
-        return h100_line(units, licence=None, authorization="LPP", consignee=consignee, on=on)
+        line = h100_line(units, licence=None, authorization="LPP", consignee=consignee, on=on)
+        return ledger.reserve(line, regime="as-printed")
 
-    assert ledger.reserve(lpp(1_699)).status == "reserved"
-    assert (
-        "[bharat compute pvt ltd, 2025]"
-        in ledger.reserve(lpp(1, consignee="BHARAT  Compute Pvt Ltd")).refusals[0]
-    )
-    assert ledger.reserve(lpp(1_699, consignee="Another Cloud Ltd")).status == "reserved"
-    assert ledger.reserve(lpp(1_699, on="2026-01-02")).status == "reserved"  # a new calendar year
+    assert lpp(1_699).status == "reserved"
+    assert "[bharat compute pvt ltd, 2025]" in lpp(1, consignee="BHARAT  Compute Pvt Ltd").refusals[0]
+    assert lpp(1_699, consignee="Another Cloud Ltd").status == "reserved"
+    assert lpp(1_699, on="2026-01-02").status == "reserved"  # a new calendar year
     rows = [r for r in ledger.cap_status(country="IN", as_of="2025-06-01") if r.cap == "lpp-consignee"]
     assert {r.key: r.used for r in rows} == {
         "another cloud ltd": 1_699 * H100_TPP,
@@ -202,11 +200,13 @@ def test_lpp_counts_per_consignee_per_calendar_year(ledger):
 
 def test_aia_reports_the_253m_threshold_and_never_refuses(ledger):
     # 253,000,000 / 15,831.2 = 15,981.1: the 15,982nd H100 to one consignee crosses the threshold
-    def aia(units):
-        return h100_line(units, licence=None, authorization="AIA", destination="FR", consignee="Paris AI SAS")
+    def aia(units, regime="as-printed"):
+        line = h100_line(units, licence=None, authorization="AIA", destination="FR", consignee="Paris AI SAS")
+        return ledger.reserve(line, regime=regime)
 
-    assert ledger.reserve(aia(15_981)).reports == []
-    crossing = ledger.reserve(aia(1))
+    assert aia(15_981).reports == []
+    assert aia(1, regime="as-enforced").reports == []  # not enforced: nothing to report
+    crossing = aia(1)
     assert crossing.status == "reserved"
     assert crossing.reports[0].startswith("License Exception AIA: certification reporting threshold")
     assert "reaches 253,000,000" in crossing.reports[0]

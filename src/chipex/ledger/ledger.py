@@ -353,7 +353,7 @@ class Ledger:
 
     # --- the API ---
 
-    def remaining(self, request: Request, *, regime: str = "as-printed") -> list[Headroom]:
+    def remaining(self, request: Request, *, regime: str = "as-enforced") -> list[Headroom]:
         """What a line would draw on and how much each has left, without reserving anything.
 
         For the order checker: a line with any `h.exceeds and h.binding` would be refused.
@@ -365,7 +365,7 @@ class Ledger:
             return self._with_used(specs, self._used(conn, [s.bucket for s in specs]))
 
     def reserve(
-        self, request: Request, *, key: str | None = None, regime: str = "as-printed", ship: bool = False
+        self, request: Request, *, key: str | None = None, regime: str = "as-enforced", ship: bool = False
     ) -> Outcome:
         """Reserve a line against its licence and every cap it counts against, atomically.
 
@@ -375,7 +375,7 @@ class Ledger:
         return self.reserve_many([(request, key)], regime=regime, ship=ship)[0]
 
     def reserve_many(
-        self, lines: list[tuple[Request, str | None]], *, regime: str = "as-printed", ship: bool = False
+        self, lines: list[tuple[Request, str | None]], *, regime: str = "as-enforced", ship: bool = False
     ) -> list[Outcome]:
         """Reserve several lines (an order) in one transaction: all are recorded, or none.
 
@@ -699,7 +699,7 @@ class Ledger:
     # --- caps ---
 
     def cap_status(
-        self, *, country: str | None, as_of: dt.date | str, regime: str = "as-printed"
+        self, *, country: str | None, as_of: dt.date | str, regime: str = "as-enforced"
     ) -> list[CapRow]:
         """Each cap's allocation on a date: limit, used, remaining, whether it binds, and why."""
         check_regime(regime)

@@ -311,7 +311,7 @@ def reserve_cmd(
     veu: VeuOpt = None,
     date: DateOpt = None,
     key: KeyOpt = None,
-    regime: RegimeOpt = "as-printed",
+    regime: RegimeOpt = "as-enforced",
     db: DbOpt = None,
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
@@ -338,7 +338,7 @@ def ship_cmd(
     veu: VeuOpt = None,
     date: DateOpt = None,
     key: KeyOpt = None,
-    regime: RegimeOpt = "as-printed",
+    regime: RegimeOpt = "as-enforced",
     db: DbOpt = None,
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
@@ -383,7 +383,7 @@ def caps_cmd(
         str | None, typer.Option("--country", help="destination country (ISO code or name)")
     ] = None,
     as_of: Annotated[str, typer.Option("--as-of", help="date YYYY-MM-DD (default today)")] = "today",
-    regime: RegimeOpt = "as-printed",
+    regime: RegimeOpt = "as-enforced",
     db: DbOpt = None,
     json_out: JsonOpt = False,
 ) -> None:

@@ -58,6 +58,10 @@ def test_story_tells_the_seed(story):
     # Systems classify through their chips (4A090.a) and D:4 destinations need a licence since 2023-11-17
     assert story[20]["eccn"] == "4A090.a" and story[20]["license_required"]
     assert story[20]["policy"] == "presumption of approval"
+    # An Entity-Listed buyer (Sugon, 84 FR 29373) makes an otherwise free L20 need a licence
+    assert not story[22]["license_required"]
+    assert ids(story[24]["reasons"]) == ["listed-party"] and story[24]["policy"] == "Presumption of denial"
+    assert "EL 'Sugon'" in story[24]["party_entries"] and "84 FR 29373" in story[24]["party_entries"]
     # Supercomputer end use in Russia (744.23(a)(1))
     assert "supercomputer-2023-11" in ids(story[23]["reasons"])
     assert story[23]["policy"] == "presumption of denial"
@@ -158,7 +162,7 @@ def test_outputs_in_every_format(tmp_path, suffix):
     out = tmp_path / f"r{suffix}"
     check_book(STORY, out=out)
     n = duckdb.execute(f"SELECT count(*) FROM '{out}'").fetchall()[0][0]
-    assert n == 22 and not list(tmp_path.glob(".r*"))  # no temp file left behind
+    assert n == 23 and not list(tmp_path.glob(".r*"))  # no temp file left behind
 
 
 def test_jsonl_and_parquet_inputs_agree_with_csv(tmp_path):
@@ -265,7 +269,7 @@ def test_cli_book_json_lines(tmp_path):
     )
     assert p.returncode == 0, p.stderr
     lines = [json.loads(x) for x in p.stdout.splitlines()]
-    assert len(lines) == 22 and [x["line"] for x in lines] == sorted(x["line"] for x in lines)
+    assert len(lines) == 23 and [x["line"] for x in lines] == sorted(x["line"] for x in lines)
     for x in lines:
         assert {"line", "license_required", "eccn", "reasons", "exceptions"} <= set(x)
 
@@ -279,3 +283,20 @@ def test_cli_bad_book_exits_nonzero_with_line_and_field(tmp_path):
     )
     assert p.returncode == 2 and "line 3, field 'quantity'" in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "r.parquet").exists()
+
+
+def test_listed_end_user_in_one_order_and_no_screen_option():
+    d = check_order(
+        date="2024-08-01", item="L20", quantity=1, destination="CN", end_user="HUAWEI TECH CO LTD"
+    )
+    assert d["license_required"] and d["reasons"][0]["rule"] == "listed-party"
+    assert "EL" in d["parties"] and d["policy"]["rule"] == "listed-party"
+    quiet = check_order(
+        date="2024-08-01",
+        item="L20",
+        quantity=1,
+        destination="CN",
+        end_user="HUAWEI TECH CO LTD",
+        screen=False,
+    )
+    assert not quiet["license_required"]

@@ -7,6 +7,7 @@ Both go through the same path: validation in DuckDB (`io.load_orders`), then one
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -93,6 +94,21 @@ def _run(engine: OrderEngine, con: duckdb.DuckDBPyConnection, items: dict, backe
     return backend, engine.expression(lines, backend)
 
 
+def _screener(enabled: bool):
+    """The restricted-party screener (list snapshot in CHIPEX_HOME, else the shipped one), or None."""
+    if not enabled:
+        return None
+    from chipex.screening import Screener
+
+    home = os.environ.get("CHIPEX_HOME", "")
+    if home not in _SCREENERS:
+        _SCREENERS[home] = Screener()
+    return _SCREENERS[home]
+
+
+_SCREENERS: dict[str, Any] = {}
+
+
 def check_book(
     path: Path,
     *,
@@ -102,6 +118,7 @@ def check_book(
     catalog: Catalog | None = None,
     rulebook: Rulebook | None = None,
     reject_file: Path | None = None,
+    screen: bool = True,
 ) -> CheckReport:
     """Check every line of an order book; write results to `out` (Parquet, CSV or JSON Lines)."""
     cat = catalog or default_catalog()
@@ -117,6 +134,8 @@ def check_book(
         label=str(path),
         offset=offset,
         materialize=file_format(path) != "parquet",
+        screener=_screener(screen and _has_parties(con)),
+        party_lists=eng.rulebook.licensing.party_lists,
     )
     n_bad = len(loaded.rejected)
     if n_bad and reject_file is None:
@@ -145,6 +164,11 @@ def check_book(
     ]
     checked = con.execute("SELECT count(*) FROM results_view").fetchall()[0][0]
     return CheckReport(loaded.total, checked, rejected, results, out, summary, loaded.rejected)
+
+
+def _has_parties(con: duckdb.DuckDBPyConnection) -> bool:
+    cols = {r[0].lower().strip() for r in con.execute("DESCRIBE orders_raw").fetchall()}
+    return bool(cols & {"end_user", "consignee"})
 
 
 def _count_bad(con: duckdb.DuckDBPyConnection) -> int:
@@ -186,12 +210,18 @@ class SingleOrders:
         sql = str(self.backend.compile(engine.expression(self.backend.table("orders_valid"), self.backend)))
         self.con.execute(f"PREPARE chipex_check AS {sql}")  # bound once; data is read afresh each run
 
-    def check(self, row: dict[str, str | None]) -> dict[str, Any]:
+    def check(self, row: dict[str, str | None], screen: bool = True) -> dict[str, Any]:
         self.con.register(
             "orders_raw", pa.table({c: pa.array([row.get(c)], pa.string()) for c in (*REQUIRED, *OPTIONAL)})
         )
         loaded = load_orders(
-            self.con, self.engine.catalog, self.engine.rulebook.countries, label="order", offset=0
+            self.con,
+            self.engine.catalog,
+            self.engine.rulebook.countries,
+            label="order",
+            offset=0,
+            screener=_screener(screen and bool(row.get("end_user") or row.get("consignee"))),
+            party_lists=self.engine.rulebook.licensing.party_lists,
         )
         if loaded.rejected:
             r = loaded.rejected[0]
@@ -221,6 +251,7 @@ def check_order(
     catalog: Catalog | None = None,
     rulebook: Rulebook | None = None,
     engine: OrderEngine | None = None,
+    screen: bool = True,
     **optional: str | None,
 ) -> dict[str, Any]:
     """One order, explained: the same validation and rule expression as a whole book."""
@@ -233,4 +264,4 @@ def check_order(
         single = _SINGLE[id(eng)] = SingleOrders(eng)
     row = {"date": str(date), "item": item, "quantity": str(quantity), "destination": destination}
     row.update({k: (None if v is None else str(v)) for k, v in optional.items()})
-    return single.check(row)
+    return single.check(row, screen)

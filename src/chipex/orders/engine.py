@@ -34,6 +34,9 @@ KEYS = (
     "ship_from",
     "end_use",
     "exporter_norm",
+    "party_entries",
+    "party_policy",
+    "party_flags",
 )
 DECISION_COLUMNS = (
     "eccn",
@@ -68,6 +71,7 @@ RESULT_COLUMNS = [
     "policy",
     "policy_rule",
     "depends_on",
+    "party_entries",
     "tpp_total",
 ]
 
@@ -130,6 +134,7 @@ class OrderEngine:
     def enrich(self, t: Table, backend) -> Table:
         """Join each key to its item's classification and its countries' groups for its period."""
         t = t.mutate(**{k: t[k].nullif("") for k in KEYS if k not in ("item_id", "period")})
+        t = t.mutate(party_listed=t.party_entries.notnull())
         it = backend.table("chipex_items").rename(i_item_id="item_id", i_period="period")
         t = t.left_join(it, [t.item_id == it.i_item_id, t.period == it.i_period]).drop(
             "i_item_id", "i_period"
@@ -254,10 +259,15 @@ class OrderEngine:
                 cond = cond & any_req
             branches.append((cond, pol.id))
         policy_rule = ibis.cases(*branches, else_=None)
-        policy = policy_rule.substitute({p.id: p.policy for p in lic.policies})
+        policy = ibis.ifelse(
+            policy_rule == "listed-party",
+            t.party_policy,
+            policy_rule.substitute({p.id: p.policy for p in lic.policies}),
+        )
         required = certain | possible
         depends = ibis.ifelse(possible, "is-informed: exporter not given;", "").concat(
-            ibis.ifelse(t.depends != "", t.depends.concat(";"), "").fill_null("")
+            ibis.ifelse(t.depends != "", t.depends.concat(";"), "").fill_null(""),
+            ibis.ifelse(t.party_flags.notnull(), ibis.literal("red flag: ").concat(t.party_flags, ";"), ""),
         )
         return t.mutate(
             eccn=ibis.ifelse(t.eccn == "", None, t.eccn),

@@ -40,7 +40,20 @@ def explain_row(row: dict[str, Any], engine: OrderEngine) -> dict[str, Any]:
     for rid in split_ids(row["reasons"]):
         certain = not rid.endswith("?")
         rid = rid.rstrip("?")
-        if rid in reqs:
+        if rid == "listed-party":
+            r = reqs[rid]
+            reasons.append(
+                {
+                    "rule": r.id,
+                    "paragraph": r.paragraph,
+                    "citation": row["party_entries"],
+                    "confidence": r.confidence,
+                    "met": True,
+                    "detail": f"{r.text} Match: {row['party_entries']}. The list is today's snapshot, not "
+                    f"the list in force on {on}.",
+                }
+            )
+        elif rid in reqs:
             r = reqs[rid]
             reasons.append(
                 {
@@ -98,7 +111,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine) -> dict[str, Any]:
     if row["policy_rule"]:
         p = pols[row["policy_rule"]]
         policy = {
-            "policy": p.policy,
+            "policy": row["policy"],
             "rule": p.id,
             "paragraph": p.paragraph,
             "citation": p.citation,
@@ -124,6 +137,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine) -> dict[str, Any]:
         "regime": engine.regime,
         "rule_version": version.id if version else None,
         "tpp_total": float(row["tpp_total"]) if row["tpp_total"] is not None else None,
+        "parties": row["party_entries"],
         "classification": classification.to_dict() if classification else None,
         "disclaimer": DISCLAIMER,
     }

@@ -257,6 +257,7 @@ class When(_Strict):
     tpp_below: Decimal | None = None
     dram_bandwidth_below: Decimal | None = None
     tier: list[int] = []
+    listed_party: bool | None = None
     any: list[When] = []
 
     @field_validator("tpp_below", "dram_bandwidth_below", mode="before")
@@ -302,9 +303,15 @@ class Policy(_Dated):
     requirement_in: list[str] = []
 
 
+class PartyLists(_Strict):
+    requirement: list[str]
+    red_flag: list[str]
+
+
 class Licensing(_Strict):
     requirements: list[Requirement]
     exceptions: list[Exception_]
+    party_lists: PartyLists
     policies: list[Policy]
 
     @model_validator(mode="after")

@@ -265,5 +265,6 @@ def demo_cmd() -> None:
         end_use=None,
         ship_from=None,
         exporter=None,
+        screen=True,
         json_out=False,
     )

@@ -95,6 +95,9 @@ def check_cmd(
     exporter: Annotated[
         str | None, typer.Option("--exporter", help="exporting company (is-informed letters bind a company)")
     ] = None,
+    screen: Annotated[
+        bool, typer.Option("--screen/--no-screen", help="screen end users and consignees against the lists")
+    ] = True,
     json_out: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
     """May this order ship? Licence requirements, exceptions and review policy, cited, as of the order's date."""
@@ -125,12 +128,13 @@ def check_cmd(
             end_use=end_use,
             ship_from=ship_from,
             exporter=exporter,
+            screen=screen,
         )
         emit_json(d) if json_out else _print_one(d)
         return
     with console.status("checking order book...", spinner="dots") if not json_out else _null():
         report = check_book(
-            orders, out=out, engine=engine, regime=regime, catalog=cat, reject_file=reject_file
+            orders, out=out, engine=engine, regime=regime, catalog=cat, reject_file=reject_file, screen=screen
         )
     if json_out:
         rb = default_rulebook()

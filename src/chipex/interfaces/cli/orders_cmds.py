@@ -164,6 +164,7 @@ def check_cmd(
                     "exceptions": split_ids(row["exceptions"]),
                     "policy": row["policy"],
                     "depends_on": split_ids(row["depends_on"]),
+                    "parties": row["party_entries"],
                 }
             )
         return

@@ -1,5 +1,5 @@
 """Ledger fixtures: each test gets a fresh SQLite file and, when CHIPEX_TEST_PG_URL names a
-PostgreSQL server, a fresh PostgreSQL database (created and dropped around the test)."""
+PostgreSQL database, a fresh schema in it (created and dropped around the test)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
 PG_ENV = "CHIPEX_TEST_PG_URL"
 
@@ -19,8 +18,8 @@ def _no_user_db(monkeypatch):
     monkeypatch.setenv("CHIPEX_USER", "tester")
 
 
-@pytest.fixture
-def pg_url():
+@pytest.fixture(scope="session")
+def pg_admin():
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(
@@ -28,13 +27,20 @@ def pg_url():
             "(e.g. postgresql+psycopg://chipex:chipex@127.0.0.1:5432/chipex_test; .ci/run starts one)"
         )
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    name = f"chipex_t_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    yield admin
     admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_admin):
+    """A fresh schema in the test database, first on the search path of every connection."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with pg_admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = pg_admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with pg_admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -43,7 +43,7 @@ def add_licence(chipex, units: str = "10") -> None:
 def test_a_new_user_ships_until_the_licence_is_exhausted(chipex):
     add_licence(chipex)
     code, out, _ = chipex("ledger", "ship", *LINE, "--units", "6", "--date", "2025-03-01", "--key", "SO-1")
-    assert code == 0 and out.startswith("shipped SO-1 (event #2): 6 x H100 SXM (3A090.a.1) to IN")
+    assert code == 0 and out.startswith("shipped SO-1 (event #3): 6 x H100 SXM (3A090.a.1) to IN")
     assert "licence/L-1/units: limit 10 units, used 0, this 6, left after 4" in out
     assert "cap/ai-diffusion-tier2-country/2025-2027/IN: limit 790,000,000 TPP, used 0, this 94,987.2" in out
     assert chipex("ledger", "ship", *LINE, "--units", "4", "--date", "2025-03-02")[0] == 0

@@ -65,6 +65,7 @@ _SET_HEAD = update(ChainHead).where(ChainHead.id == 1)
 _INSERT_EVENT = insert(Event)
 _INSERT_ENTRIES = insert(Entry)
 _EVENTS_OF = select(Event).where(Event.subject == bindparam("subject"))
+_EVENTS_OF_MANY = select(Event).where(Event.subject.in_(bindparam("subjects", expanding=True)))
 _LICENCE = select(Event).where(Event.kind == "licence.added", Event.subject == bindparam("number"))
 _NAMES = bindparam("names", expanding=True)
 _LOCK = select(Bucket.id, Bucket.name).where(Bucket.name.in_(_NAMES)).order_by(Bucket.name).with_for_update()
@@ -160,16 +161,28 @@ class Ledger:
         raise AssertionError("unreachable")
 
     def _append(self, conn: Connection, kind: str, subject: str, payload: dict[str, Any]) -> int:
-        """Append one event to the chain (the chain head is locked until commit)."""
+        return self._append_many(conn, [(kind, subject, payload)])[0]
+
+    def _append_many(self, conn: Connection, events: list[tuple[str, str, dict[str, Any]]]) -> list[int]:
+        """Append events to the chain in order; the chain head stays locked until commit."""
+        if not events:
+            return []
         head = conn.execute(_HEAD).one()
-        seq = head.seq + 1
-        at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-        text = audit.canonical(payload)
-        digest = audit.event_hash(head.hash, at, self.actor, kind, subject, text)
-        row = {"at": at, "actor": self.actor, "kind": kind, "subject": subject, "payload": text}
-        conn.execute(_INSERT_EVENT, {**row, "seq": seq, "prev_hash": head.hash, "hash": digest})
-        conn.execute(_SET_HEAD, {"seq": seq, "hash": digest})
-        return seq
+        seq, prev = head.seq, head.hash
+        rows = []
+        for kind, subject, payload in events:
+            seq += 1
+            at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+            text = audit.canonical(payload)
+            digest = audit.event_hash(prev, at, self.actor, kind, subject, text)
+            rows.append(
+                {"seq": seq, "at": at, "actor": self.actor, "kind": kind, "subject": subject, "payload": text,
+                 "prev_hash": prev, "hash": digest}
+            )  # fmt: skip
+            prev = digest
+        conn.execute(_INSERT_EVENT, rows)
+        conn.execute(_SET_HEAD, {"seq": seq, "hash": prev})
+        return [r["seq"] for r in rows]
 
     def _lock_buckets(self, conn: Connection, units: dict[str, str]) -> dict[str, int]:
         """Lock the buckets (creating any new one), in name order so writers never wait in a cycle."""
@@ -192,6 +205,14 @@ class Ledger:
     @staticmethod
     def _events(conn: Connection, subject: str) -> dict[str, Any]:
         return {ev.kind: ev for ev in conn.execute(_EVENTS_OF, {"subject": subject})}
+
+    @staticmethod
+    def _events_many(conn: Connection, subjects: list[str]) -> dict[str, dict[str, Any]]:
+        """The events recorded under each subject, by kind (one query for a whole batch)."""
+        found: dict[str, dict[str, Any]] = {s: {} for s in subjects}
+        for ev in conn.execute(_EVENTS_OF_MANY, {"subjects": subjects}):
+            found[ev.subject][ev.kind] = ev
+        return found
 
     # --- resolution ---
 
@@ -392,7 +413,7 @@ class Ledger:
         # A refusal read from a consistent snapshot is a refusal at that instant, so it needs no
         # lock: only lines that fit go on to the write transaction, which checks them again.
         with transaction(self.engine, write=False) as conn:
-            plans = [self._plan(conn, line, key, regime) for line, key in resolved]
+            plans = self._plans(conn, resolved, regime)
             _, refused = self._judge(plans, self._used(conn, self._buckets(plans)))
         if refused:
             return refused
@@ -401,22 +422,29 @@ class Ledger:
         except _Refused as exc:
             return exc.outcomes
 
-    def _plan(self, conn: Connection, line: Line, key: str, regime: str) -> _Plan:
-        """What a line draws on, or the events already recorded under its key."""
-        existing = self._events(conn, key)
-        made = existing.get("reservation.made")
-        if made is not None and audit.parse(made.payload)["line"] != line.record():
-            raise ChipexError(
-                f"key '{key}' was already used for a different reservation (event #{made.seq})", field="key"
-            )
-        specs, skipped = ([], []) if made is not None else self._headroom(conn, line, regime)
-        return _Plan(line, key, existing, specs, skipped)
+    def _plans(self, conn: Connection, lines: list[tuple[Line, str]], regime: str) -> list[_Plan]:
+        """What each line draws on, or the events already recorded under its key."""
+        recorded = self._events_many(conn, [key for _, key in lines])
+        plans = []
+        for line, key in lines:
+            existing = recorded[key]
+            made = existing.get("reservation.made")
+            if made is not None and audit.parse(made.payload)["line"] != line.record():
+                raise ChipexError(
+                    f"key '{key}' was already used for a different reservation (event #{made.seq})",
+                    field="key",
+                )
+            specs, skipped = ([], []) if made is not None else self._headroom(conn, line, regime)
+            plans.append(_Plan(line, key, existing, specs, skipped))
+        return plans
 
-    def _refresh(self, conn: Connection, plan: _Plan, regime: str) -> _Plan:
-        """The plan again if its key was recorded since it was made (a concurrent retry)."""
-        if plan.recorded or "reservation.made" not in self._events(conn, plan.key):
-            return plan
-        return self._plan(conn, plan.line, plan.key, regime)
+    def _refresh(self, conn: Connection, plans: list[_Plan], regime: str) -> list[_Plan]:
+        """The plans again where a key was recorded since they were made (a concurrent retry)."""
+        new = [p for p in plans if not p.recorded]
+        now = self._events_many(conn, [p.key for p in new]) if new else {}
+        if not any("reservation.made" in now[p.key] for p in new):
+            return plans
+        return self._plans(conn, [(p.line, p.key) for p in plans], regime)
 
     @staticmethod
     def _buckets(plans: list[_Plan]) -> list[str]:
@@ -456,52 +484,69 @@ class Ledger:
     def _reserve_all(self, conn: Connection, plans: list[_Plan], regime: str, ship: bool) -> list[Outcome]:
         # Keys first (another writer may have recorded one since the snapshot), then every bucket
         # locked at once in name order, then what they hold now, then the appends.
-        plans = [self._refresh(conn, p, regime) for p in plans]
+        plans = self._refresh(conn, plans, regime)
         names = self._buckets(plans)
         ids = self._lock_buckets(conn, {s.bucket: s.unit for p in plans for s in p.specs})
         draws_by_line, refused = self._judge(plans, self._used(conn, names))
         if refused:
             raise _Refused(refused)
+        events: list[tuple[str, str, dict[str, Any]]] = []
+        made: dict[str, dict[str, Any]] = {}
+        for plan, draws in zip(plans, draws_by_line, strict=True):
+            if not plan.recorded:
+                made[plan.key] = self._made(plan, regime, draws)
+                events.append(("reservation.made", plan.key, made[plan.key]))
+            if ship and (not plan.recorded or self._shippable(conn, plan.key, plan.existing, plan.line.on)):
+                events.append(("reservation.shipped", plan.key, {"date": plan.line.on.isoformat()}))
+        seqs = dict(
+            zip(((kind, key) for kind, key, _ in events), self._append_many(conn, events), strict=True)
+        )
+        amounts = [
+            {
+                "event_seq": seqs["reservation.made", p.key],
+                "bucket_id": ids[d.bucket],
+                "amount": scaled(d.requested),
+            }
+            for p, draws in zip(plans, draws_by_line, strict=True)
+            for d in draws
+        ]
+        if amounts:
+            conn.execute(_INSERT_ENTRIES, amounts)
         outcomes = []
         for plan, draws in zip(plans, draws_by_line, strict=True):
-            if plan.recorded:
-                done = {"reservation.shipped", "reservation.cancelled"} & plan.existing.keys()
-                again = self._ship(conn, plan.key, plan.line.on) if ship and not done else None
-                outcomes.append(again or self._state(plan.key, plan.existing, replayed=True))
+            if plan.key in made:
+                status, kind = (
+                    ("shipped", "reservation.shipped") if ship else ("reserved", "reservation.made")
+                )
+                p = made[plan.key]
+                outcomes.append(
+                    Outcome(
+                        plan.key,
+                        status,
+                        seqs[kind, plan.key],
+                        p["line"],
+                        draws,
+                        reports=p["reports"],
+                        not_counted=p["not_counted"],
+                    )
+                )
+            elif ("reservation.shipped", plan.key) in seqs:
+                outcomes.append(self._state(plan.key, self._events(conn, plan.key), replayed=False))
             else:
-                outcomes.append(self._record(conn, plan, regime, draws, ids, ship))
+                outcomes.append(self._state(plan.key, plan.existing, replayed=True))
         return outcomes
 
-    def _record(
-        self,
-        conn: Connection,
-        plan: _Plan,
-        regime: str,
-        draws: list[Headroom],
-        ids: dict[str, int],
-        ship: bool,
-    ) -> Outcome:
-        line, key, skipped = plan.line, plan.key, plan.skipped
-        reports = [d.report() for d in draws if d.binding and d.on_exceed == "report" and d.exceeds]
-        version = self.rulebook.version_on(line.on)
-        payload = {
-            "line": line.record(),
+    def _made(self, plan: _Plan, regime: str, draws: list[Headroom]) -> dict[str, Any]:
+        """The payload of a reservation.made event: the line, every draw with its limit and use, and why."""
+        version = self.rulebook.version_on(plan.line.on)
+        return {
+            "line": plan.line.record(),
             "regime": regime,
             "rule_version": version.id if version else None,
             "draws": [d.record() for d in draws],
-            "reports": reports,
-            "not_counted": skipped,
+            "reports": [d.report() for d in draws if d.binding and d.on_exceed == "report" and d.exceeds],
+            "not_counted": plan.skipped,
         }
-        seq = self._append(conn, "reservation.made", key, payload)
-        if draws:
-            amounts = [
-                {"event_seq": seq, "bucket_id": ids[d.bucket], "amount": scaled(d.requested)} for d in draws
-            ]
-            conn.execute(_INSERT_ENTRIES, amounts)
-        if ship:
-            self._append(conn, "reservation.shipped", key, {"date": line.on.isoformat()})
-        status = "shipped" if ship else "reserved"
-        return Outcome(key, status, seq, line.record(), draws, reports=reports, not_counted=skipped)
 
     def _state(self, key: str, events: dict[str, Any], *, replayed: bool) -> Outcome:
         made = events["reservation.made"]
@@ -530,6 +575,13 @@ class Ledger:
 
     def _ship(self, conn: Connection, key: str, on: dt.date) -> Outcome:
         events = self._events(conn, key)
+        if not self._shippable(conn, key, events, on):
+            return self._state(key, events, replayed=True)
+        self._append(conn, "reservation.shipped", key, {"date": on.isoformat()})
+        return self._state(key, self._events(conn, key), replayed=False)
+
+    def _shippable(self, conn: Connection, key: str, events: dict[str, Any], on: dt.date) -> bool:
+        """Whether a recorded reservation still has to ship (False: it has); an error if it cannot."""
         if "reservation.made" not in events:
             raise ChipexError(f"unknown reservation '{key}'", field="key")
         if "reservation.cancelled" in events:
@@ -537,7 +589,7 @@ class Ledger:
                 f"reservation '{key}' was cancelled (event #{events['reservation.cancelled'].seq})"
             )
         if "reservation.shipped" in events:
-            return self._state(key, events, replayed=True)
+            return False
         line = audit.parse(events["reservation.made"].payload)["line"]
         if line["licence"]:
             lic = self._licence(conn, line["licence"])
@@ -546,8 +598,7 @@ class Ledger:
                     f"{on} is outside licence {lic.number}'s validity ({lic.valid_from} to {lic.valid_to})",
                     field="date",
                 )
-        self._append(conn, "reservation.shipped", key, {"date": on.isoformat()})
-        return self._state(key, self._events(conn, key), replayed=False)
+        return True
 
     def cancel(self, key: str, *, reason: str, on: dt.date | str | None = None) -> Outcome:
         """Release a reservation or shipment through a new event; cancelling twice is a no-op."""

@@ -45,6 +45,21 @@ def reserve(db: str, worker: str, n: int, licence: str, start: Path) -> None:
                 print(json.dumps({**answer, "refusals": out.refusals}), flush=True)
 
 
+def churn(db: str, worker: str, n: int, licence: str, start: Path) -> None:
+    with open_ledger(db) as ledger:
+        ledger.resolve(line(licence, 5))
+        print("ready", flush=True)
+        while not start.exists():
+            time.sleep(0.005)
+        for i in range(n):
+            key = f"c{worker}-{i}"
+            out = ledger.reserve(line(licence, 5), key=key, regime="as-printed")
+            print(json.dumps({"key": key, "status": out.status, "refusals": out.refusals}), flush=True)
+            if out.status == "reserved" and i % 3 == 0:
+                ledger.cancel(key, reason="churn")
+                print(json.dumps({"key": key, "status": "cancelled"}), flush=True)
+
+
 def batches(db: str, size: int, licence: str) -> None:
     with open_ledger(db) as ledger:
         for b in range(1_000_000):
@@ -58,5 +73,7 @@ if __name__ == "__main__":
     mode, db, *args = sys.argv[1:]
     if mode == "reserve":
         reserve(db, args[0], int(args[1]), args[2], Path(args[3]))
+    elif mode == "churn":
+        churn(db, args[0], int(args[1]), args[2], Path(args[3]))
     else:
         batches(db, int(args[0]), args[1])

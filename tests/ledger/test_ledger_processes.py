@@ -76,6 +76,32 @@ def test_eight_processes_reserving_near_the_cap_never_over_allocate(db, tmp_path
         assert used["L-A"] <= 20_000 and used["L-A"] + used["L-B"] == 1_996 * 25
 
 
+def test_reservations_and_cancellations_racing_keep_the_licence_exact(db, tmp_path):
+    # 4 processes x 100 lines of 5 H100s against a 600-unit licence (120 lines), every third
+    # accepted line cancelled again: released units are reused, the total never passes 600.
+    with open_ledger(db) as ledger:
+        ledger.add_licence(licence(units=600))
+    start = tmp_path / "start"
+    procs = [spawn("churn", db, str(w), "100", "L-1", str(start)) for w in range(4)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready", p.stderr.read()
+    start.touch()
+    answers = []
+    for p in procs:
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err
+        answers += [json.loads(line) for line in out.splitlines()]
+    accepted = {a["key"] for a in answers if a["status"] == "reserved"}
+    cancelled = {a["key"] for a in answers if a["status"] == "cancelled"}
+    refused = [a for a in answers if a["status"] == "refused"]
+    assert refused and all(a["refusals"][0].startswith("licence L-1: ") for a in refused)
+    live = accepted - cancelled
+    assert len(accepted) > 120 and len(live) <= 120
+    with open_ledger(db) as ledger:
+        assert ledger.verify().ok
+        assert ledger.licences()[0][1][0].used == 5 * len(live) <= 600
+
+
 def test_a_process_killed_mid_batch_leaves_whole_batches_only(db):
     with open_ledger(db) as ledger:
         ledger.add_licence(licence(units=1_000_000))

@@ -68,7 +68,14 @@ _EVENTS_OF = select(Event).where(Event.subject == bindparam("subject"))
 _EVENTS_OF_MANY = select(Event).where(Event.subject.in_(bindparam("subjects", expanding=True)))
 _LICENCE = select(Event).where(Event.kind == "licence.added", Event.subject == bindparam("number"))
 _NAMES = bindparam("names", expanding=True)
-_LOCK = select(Bucket.id, Bucket.name).where(Bucket.name.in_(_NAMES)).order_by(Bucket.name).with_for_update()
+# FOR NO KEY UPDATE: reservations wait for each other, while a cancellation's entries (whose foreign
+# key takes a KEY SHARE lock on the bucket) never wait behind a reservation that waits for them.
+_LOCK = (
+    select(Bucket.id, Bucket.name)
+    .where(Bucket.name.in_(_NAMES))
+    .order_by(Bucket.name)
+    .with_for_update(key_share=True)
+)
 _USED = (
     select(Bucket.name, func.coalesce(func.sum(Entry.amount), 0))
     .join(Entry, Entry.bucket_id == Bucket.id, isouter=True)

@@ -50,6 +50,7 @@ def test_han_query_uses_han_names_and_says_so(screener: Screener) -> None:
     assert h.entry_name in ("Sugon", "Dawning Information Industry Co., Ltd")
     assert h.matched_name == "中科曙光"
     assert [f.name for f in h.features if f.effect == "base"] == ["han"]
+    assert any(f.name == "han_source" and "from-memory" in f.detail for f in h.features)
 
 
 @pytest.mark.parametrize(
@@ -150,7 +151,12 @@ def test_batch_screens_each_distinct_party_once(home: Path) -> None:
 listed = [e for e in default_snapshot().entries if e.list in ("EL", "MEU") and len(e.name) > 8]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(st.sampled_from(listed))
 def test_any_listed_name_in_capitals_without_punctuation_finds_its_entry(screener: Screener, entry) -> None:  # type: ignore[no-untyped-def]
     query = re.sub(r"[^\w\s]", " ", entry.name).upper()

@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, fields
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 import jellyfish
@@ -165,6 +166,9 @@ class Index:
         those pre-scoring under `floor` are not worth the scorer's time."""
         acc: dict[int, float] = {}
         terms = [t for tok in dict.fromkeys(q.tokens) for t in self.resolve(tok)]
+        terms += [
+            Term(x + y, x + y, 1.0, "compound") for x, y in pairwise(q.tokens) if x + y in self.postings
+        ]
         q_total = sum(self.weight(tok) for tok in set(q.tokens)) or 1.0
         rare = [t for t in terms if len(self.postings[t.token]) <= MAX_POSTINGS]
         for t in sorted(terms, key=lambda t: len(self.postings[t.token])):

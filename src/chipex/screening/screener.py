@@ -31,10 +31,11 @@ from chipex.screening.match import THRESHOLD, Feature, compare
 from chipex.screening.normalize import Name, normaliser
 from chipex.screening.store import Decision, Store
 
-CANDIDATES = 30  # names scored per query after the index's pre-ranking
+CANDIDATES = 20  # names scored per query after the index's pre-ranking
 # names whose pre-score (exact and near words, IDF-weighted) is under this share of the threshold are not
 # scored: the scorer's compounds and phonetics do not lift a name that far (checked on both labelled sets)
-PREFILTER = 0.5
+PREFILTER = 0.6
+HAN_SOURCE_NOTE = "the Han name is chipex's (han_names.yml, confidence from-memory), not the list's: the CSL gives Latin names"
 # when scores tie, the list with the heavier consequence for an export first
 _LIST_ORDER = {
     code: i for i, code in enumerate(("EL", "MEU", "DPL", "UVL", "SDN", "ISN", "DTC", "SSI", "CAP"))
@@ -219,6 +220,8 @@ class Screener:
                 continue
             if score < self.threshold and verdict != "confirmed":
                 continue
+            if self.index.name_rows[nid][0] in entry.han_names:
+                feats = [*feats, Feature("han_source", 1.0, "none", HAN_SOURCE_NOTE)]
             if decision:
                 feats = [
                     *feats,

@@ -114,7 +114,7 @@ def _screen_file(s: Screener, file: Path, out: Path | None, as_json: bool) -> No
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise ChipexError(f"cannot write: {exc.strerror}", file=str(out)) from None
-    summary = {"parties": len(parties), "distinct": len({(p["name"], p.get("country")) for p in parties}),
+    summary = {"parties": len(parties), "distinct": len({id(h) for h in results}),  # screen_many shares one list per distinct party
                "flagged": flagged, "hits": sum(len(h) for h in results), "snapshot_id": s.snapshot_id,
                "threshold": s.threshold, "out": str(out) if out else None}  # fmt: skip
     if as_json:

@@ -55,22 +55,29 @@ COUNTRIES = [
 ]
 
 
-def generate(path: Path, lines: int) -> None:
+def generate(path: Path, lines: int, customers: int = 20_000) -> None:
+    """A book like a distributor's: a pool of customers, each with its own country, headquarters,
+    ship-from, end use and exporter, buying catalog items on dates from mid-2022 to late 2026."""
     import duckdb
 
     items = ", ".join(f"'{i}'" for i in ITEMS)
     countries = ", ".join(f"'{c}'" for c in COUNTRIES)
+    pick = "[{}][1 + CAST(floor(random() * {}) AS INTEGER)]"
     duckdb.connect().execute(
         f"""COPY (
+          WITH c AS (
+            SELECT range AS cid,
+                   {pick.format(countries, len(COUNTRIES))} AS destination,
+                   {pick.format(countries + ", NULL, NULL", len(COUNTRIES) + 2)} AS end_user_hq,
+                   {pick.format("'US', 'SG', NULL", 3)} AS ship_from,
+                   {pick.format("'datacenter', 'model training', 'supercomputer', NULL", 4)} AS end_use,
+                   {pick.format("'NVIDIA', 'Acme Distribution', NULL", 3)} AS exporter
+            FROM range({customers}))
           SELECT strftime(DATE '2022-06-01' + CAST(floor(random() * 1600) AS INTEGER), '%Y-%m-%d') AS date,
-                 ([{items}])[1 + CAST(floor(random() * {len(ITEMS)}) AS INTEGER)] AS item,
+                 {pick.format(items, len(ITEMS))} AS item,
                  CAST(1 + floor(random() * 1000) AS VARCHAR) AS quantity,
-                 ([{countries}])[1 + CAST(floor(random() * {len(COUNTRIES)}) AS INTEGER)] AS destination,
-                 ([{countries}, NULL, NULL])[1 + CAST(floor(random() * {len(COUNTRIES) + 2}) AS INTEGER)] AS end_user_hq,
-                 (['US', 'SG', NULL])[1 + CAST(floor(random() * 3) AS INTEGER)] AS ship_from,
-                 (['datacenter', 'model training', 'supercomputer', NULL])[1 + CAST(floor(random() * 4) AS INTEGER)] AS end_use,
-                 (['NVIDIA', 'Acme Distribution', NULL])[1 + CAST(floor(random() * 3) AS INTEGER)] AS exporter
-          FROM range({lines})) TO '{path}' (FORMAT PARQUET)"""
+                 c.destination, c.end_user_hq, c.ship_from, c.end_use, c.exporter
+          FROM range({lines}) r JOIN c ON c.cid = r.range % {customers}) TO '{path}' (FORMAT PARQUET)"""
     )
 
 

@@ -300,3 +300,42 @@ def test_listed_end_user_in_one_order_and_no_screen_option():
         screen=False,
     )
     assert not quiet["license_required"]
+
+
+def test_check_records_in_the_ledger_and_shows_caps(tmp_path):
+    env = {**__import__("os").environ, "CHIPEX_DB": str(tmp_path / "ledger.db")}
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chipex",
+            "check",
+            "--item",
+            "H100",
+            "--quantity",
+            "1024",
+            "--to",
+            "IN",
+            "--date",
+            "2025-06-01",
+            "--regime",
+            "as-printed",
+            "--ledger",
+            "--record",
+            "--user",
+            "alice",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    # India is Tier 2: LPP could apply, and 1,024 H100s (16.2M TPP) fit its 26.9M per consignee-year
+    lpp = [e for e in d["ledger"] if e["bucket"].startswith("License Exception LPP")]
+    assert lpp and lpp[0]["limit"] == 26_900_000 and not lpp[0]["exceeds"]
+    v = subprocess.run(
+        [sys.executable, "-m", "chipex", "audit", "verify"], capture_output=True, text=True, env=env
+    )
+    assert v.returncode == 0 and "intact: 1 events" in v.stdout

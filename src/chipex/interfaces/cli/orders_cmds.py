@@ -53,6 +53,14 @@ def _print_one(d: dict) -> None:
             console.print(f"  - condition: {c}")
         for m in e["missing"]:
             console.print(f"  - still needed: {m}")
+    for e in d.get("ledger", []):
+        left = "-" if e["remaining"] is None else f"{e['remaining']:,.0f}"
+        flag = "[bold red]EXCEEDS[/bold red] " if e["exceeds"] else ""
+        console.print(
+            f"ledger: {flag}{e['bucket']}: {left} {e['unit']} left ({e['citation']}; {e['confidence']})"
+        )
+    if d.get("recorded"):
+        console.print(f"recorded in the ledger as {d['recorded']}")
     console.print(f"[dim]{DISCLAIMER}[/dim]")
 
 
@@ -98,6 +106,18 @@ def check_cmd(
     screen: Annotated[
         bool, typer.Option("--screen/--no-screen", help="screen end users and consignees against the lists")
     ] = True,
+    ledger: Annotated[
+        bool, typer.Option("--ledger", help="show how much of each licence or cap the line(s) would use")
+    ] = False,
+    record: Annotated[
+        bool, typer.Option("--record", help="record each determination in the ledger's audit chain")
+    ] = False,
+    db: Annotated[
+        str | None, typer.Option("--db", help="ledger database URL or SQLite path (default CHIPEX_DB)")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="who is checking (recorded with --record)")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
     """May this order ship? Licence requirements, exceptions and review policy, cited, as of the order's date."""
@@ -130,12 +150,36 @@ def check_cmd(
             exporter=exporter,
             screen=screen,
         )
+        link = _link(ledger or record, db, regime, user)
+        if link is not None:
+            _attach(link, d, ledger, record, d.get("parties"))
         emit_json(d) if json_out else _print_one(d)
         return
     with console.status("checking order book...", spinner="dots") if not json_out else _null():
         report = check_book(
             orders, out=out, engine=engine, regime=regime, catalog=cat, reject_file=reject_file, screen=screen
         )
+    link = _link(ledger or record, db, regime, user)
+    if link is not None:
+        rows = report.results.to_pylist() if report.results is not None else _read_back(report.output)
+        extra = {}
+        for row in rows:
+            d = {
+                "license_required": row["license_required"],
+                "eccn": row["eccn"],
+                "reasons": split_ids(row["reasons"]),
+                "exceptions": split_ids(row["exceptions"]),
+                "policy": row["policy"],
+                "regime": regime,
+            }
+            extra[row["line"]] = _attach(
+                link, d, ledger, record, row, rule_version=_version(row["date"]), order=str(orders)
+            )
+        over = [(line, e) for line, d in extra.items() for e in d.get("ledger", []) if e["exceeds"]]
+        if record and not json_out:
+            console.print(f"recorded {len(extra):,} determinations in the ledger")
+        for line, e in over:
+            err_console.print(f"line {line}: would exceed {e['bucket']}: {e['message']}")
     if json_out:
         rb = default_rulebook()
         reqs = {r.id: r for r in rb.licensing.requirements} | {x.id: x for x in rb.letters}
@@ -165,6 +209,11 @@ def check_cmd(
                     "policy": row["policy"],
                     "depends_on": split_ids(row["depends_on"]),
                     "parties": row["party_entries"],
+                    **(
+                        {k: extra[row["line"]][k] for k in ("ledger", "recorded") if k in extra[row["line"]]}
+                        if link
+                        else {}
+                    ),
                 }
             )
         return
@@ -205,6 +254,37 @@ def check_cmd(
             )
         console.print(d)
     console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+def _link(wanted: bool, db: str | None, regime: str, user: str | None):
+    if not wanted:
+        return None
+    from chipex.orders.ledger_link import LedgerLink
+
+    return LedgerLink(db, regime, user)
+
+
+def _version(on) -> str | None:
+    import datetime as dt
+
+    v = default_rulebook().version_on(on if isinstance(on, dt.date) else dt.date.fromisoformat(str(on)))
+    return v.id if v else None
+
+
+def _attach(
+    link, d: dict, ledger: bool, record: bool, row, *, rule_version: str | None = None, order: str = "cli"
+) -> dict:
+    """Add ledger headroom and/or the recorded event key to a determination `d` (a dict)."""
+    row = row if isinstance(row, dict) else d
+    exceptions = [e if isinstance(e, str) else e["id"] for e in d.get("exceptions", [])]
+    if ledger:
+        d["ledger"] = link.headroom(row, d["license_required"], exceptions)
+    if record:
+        from chipex.orders import _SCREENERS
+
+        snapshot = next((s.snapshot_id for s in _SCREENERS.values()), None)
+        d["recorded"] = link.record(row, d, rule_version or d.get("rule_version"), snapshot, order)
+    return d
 
 
 class _null:

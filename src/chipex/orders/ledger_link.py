@@ -1,0 +1,102 @@
+"""Order checks and the ledger: how much of each licence or cap a line would use, and recording
+each determination in the ledger's audit chain (`chipex check --ledger/--record`)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from chipex.ledger import Request, open_ledger
+
+AUTHORIZATIONS = ("LPP", "AIA", "ACM", "NAC")  # exceptions the ledger counts against caps
+INPUT_FIELDS = (
+    "date",
+    "item",
+    "quantity",
+    "destination",
+    "end_user",
+    "end_user_hq",
+    "parent_hq",
+    "consignee",
+    "end_use",
+    "ship_from",
+    "exporter",
+)
+
+
+class LedgerLink:
+    def __init__(self, db: str | None, regime: str, user: str | None) -> None:
+        self.ledger = open_ledger(db)
+        self.regime = regime
+        self.user = user
+
+    def headroom(self, row: dict[str, Any], required: bool, exceptions: list[str]) -> list[dict[str, Any]]:
+        """What this line would draw on, with what is left (nothing recorded). Under a licence
+        exception the ledger counts: that exception's caps for this line; under a licence not yet
+        granted: the destination's country allocations on the date."""
+        usable = [e for e in exceptions if e in AUTHORIZATIONS]
+        if required and not usable:
+            rows = self.ledger.cap_status(
+                country=row["destination"], as_of=str(row["date"]), regime=self.regime
+            )
+            return [
+                {
+                    "bucket": c.title,
+                    "unit": "tpp",
+                    "limit": None if c.limit is None else float(c.limit),
+                    "used": None if c.used is None else float(c.used),
+                    "remaining": None if c.remaining is None else float(c.remaining),
+                    "exceeds": bool(
+                        c.remaining is not None and c.remaining < Fraction(str(row["tpp_total"] or 0))
+                    ),
+                    "binding": c.binding,
+                    "citation": c.citation,
+                    "confidence": c.limit_confidence or c.confidence,
+                    "message": c.why,
+                }
+                for c in rows
+                if c.applies and c.key == row["destination"]  # the destination's own allocation
+            ]
+        req = Request(
+            destination=row["destination"],
+            consignee=row.get("consignee") or row.get("end_user") or "unknown consignee",
+            item=row["item_id"],
+            units=int(row["quantity"]),
+            on=str(row["date"]),
+            end_user=row.get("end_user"),
+            authorization=usable[0] if usable else "NLR",
+        )
+        return [
+            {
+                "bucket": h.title,
+                "unit": h.unit,
+                "limit": float(h.limit),
+                "used": float(h.used),
+                "remaining": float(h.remaining),
+                "exceeds": h.exceeds,
+                "binding": h.binding,
+                "citation": h.citation,
+                "confidence": h.confidence,
+                "message": h.refusal() if h.exceeds else h.why,
+            }
+            for h in self.ledger.remaining(req, regime=self.regime)
+        ]
+
+    def record(
+        self,
+        row: dict[str, Any],
+        decision: dict[str, Any],
+        rule_version: str | None,
+        list_snapshot: str | None,
+        order: str,
+    ) -> str:
+        inputs = {k: (None if row.get(k) is None else str(row[k])) for k in INPUT_FIELDS}
+        rec = self.ledger.record_determination(
+            inputs=inputs,
+            decision=decision,
+            rule_version=rule_version,
+            list_snapshot=list_snapshot,
+            order=order,
+            user=self.user,
+        )
+        return rec.key

@@ -283,3 +283,19 @@ def test_caps_for_india_on_2025_03_01_as_printed(ledger):
     assert not rows["aia-reporting"].applies and "IN is Tier 2" in rows["aia-reporting"].note
     france = {r.cap: r for r in ledger.cap_status(country="FR", as_of="2025-03-01")}
     assert "FR is Tier 1" in france["ai-diffusion-tier2-country"].note
+
+
+def test_the_default_ledger_is_a_wal_sqlite_file_in_chipex_home(tmp_path, monkeypatch):
+    from chipex.ledger import open_ledger
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("CHIPEX_HOME", str(home))
+    with open_ledger() as ledger, ledger.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert (home / "ledger.db").exists()
+    monkeypatch.setenv("CHIPEX_DB", str(tmp_path / "team.db"))
+    with open_ledger() as ledger:
+        ledger.add_licence(licence())
+    assert (tmp_path / "team.db").exists()
+    with pytest.raises(ChipexError, match="runs on SQLite or PostgreSQL, not 'mysql'"):
+        open_ledger("mysql://x@localhost/db")

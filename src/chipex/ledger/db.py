@@ -8,7 +8,6 @@ several processes may open a new ledger at once.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -28,20 +27,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from chipex.errors import ChipexError
+from chipex.screening.store import chipex_home  # CHIPEX_HOME or the platform's user data dir
 
 BUSY_TIMEOUT_S = 120  # SQLite: how long a writer waits for another writer before giving up
 _MIGRATION_LOCK = 0x63686970  # PostgreSQL advisory lock key ("chip")
-
-
-def chipex_home() -> Path:
-    """CHIPEX_HOME, or the platform's user data directory."""
-    if env := os.environ.get("CHIPEX_HOME"):
-        return Path(env).expanduser()
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA", Path.home())) / "chipex"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "chipex"
-    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "chipex"
 
 
 def resolve_url(db: str | None = None) -> URL:

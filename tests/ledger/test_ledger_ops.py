@@ -229,6 +229,20 @@ def test_remaining_answers_without_reserving(ledger):
     assert state(ledger) == before
 
 
+def test_remaining_for_a_licence_still_to_be_applied_for(ledger):
+    ledger.add_licence(licence(units=100))
+    ledger.reserve(h100_line(40))
+    pending = h100_line(10, licence=None, authorization="licence")
+    [cap] = ledger.remaining(pending, regime="as-printed")
+    assert (cap.bucket, cap.used, cap.requested) == (
+        "cap/ai-diffusion-tier2-country/2025-2027/IN",
+        40 * H100_TPP,
+        10 * H100_TPP,
+    )
+    with pytest.raises(ChipexError, match="name the licence"):
+        ledger.reserve(pending)
+
+
 def test_a_batch_is_recorded_whole_or_not_at_all(ledger):
     ledger.add_licence(licence(units=10))
     before = state(ledger)

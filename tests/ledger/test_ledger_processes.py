@@ -29,15 +29,9 @@ def spawn(*args: str) -> subprocess.Popen:
     )
 
 
-def test_eight_processes_reserving_near_the_cap_never_over_allocate(db, tmp_path):
-    # Each request: 25 H100s = 395,780 TPP. The allocation admits 1,996 of them (789,976,880 TPP;
-    # a 1,997th would make 790,372,660). Licence L-A (20,000 units = 800 requests) binds first for
-    # workers 0-3; L-B (100,000 units) never binds; 8 x 500 = 4,000 requests in all.
-    with open_ledger(db) as ledger:
-        ledger.add_licence(licence("L-A", units=20_000))
-        ledger.add_licence(licence("L-B", units=100_000))
-    start = tmp_path / "start"
-    procs = [spawn("reserve", db, str(w), "500", "L-A" if w < 4 else "L-B", str(start)) for w in range(8)]
+def race(start: Path, *workers: list[str]) -> list[dict]:
+    """Start the workers, release them together once all are ready, and collect every answer."""
+    procs = [spawn(*args, str(start)) for args in workers]
     for p in procs:
         assert p.stdout.readline().strip() == "ready", p.stderr.read()
     start.touch()
@@ -46,6 +40,18 @@ def test_eight_processes_reserving_near_the_cap_never_over_allocate(db, tmp_path
         out, err = p.communicate(timeout=600)
         assert p.returncode == 0, err
         answers += [json.loads(line) for line in out.splitlines()]
+    return answers
+
+
+def test_eight_processes_reserving_near_the_cap_never_over_allocate(db, tmp_path):
+    # Each request: 25 H100s = 395,780 TPP. The allocation admits 1,996 of them (789,976,880 TPP;
+    # a 1,997th would make 790,372,660). Licence L-A (20,000 units = 800 requests) binds first for
+    # workers 0-3; L-B (100,000 units) never binds; 8 x 500 = 4,000 requests in all.
+    with open_ledger(db) as ledger:
+        ledger.add_licence(licence("L-A", units=20_000))
+        ledger.add_licence(licence("L-B", units=100_000))
+    workers = [["reserve", db, str(w), "500", "L-A" if w < 4 else "L-B"] for w in range(8)]
+    answers = race(tmp_path / "start", *workers)
 
     first = [a for a in answers if not a["retry"]]
     assert len(first) == 4_000
@@ -81,16 +87,7 @@ def test_reservations_and_cancellations_racing_keep_the_licence_exact(db, tmp_pa
     # accepted line cancelled again: released units are reused, the total never passes 600.
     with open_ledger(db) as ledger:
         ledger.add_licence(licence(units=600))
-    start = tmp_path / "start"
-    procs = [spawn("churn", db, str(w), "100", "L-1", str(start)) for w in range(4)]
-    for p in procs:
-        assert p.stdout.readline().strip() == "ready", p.stderr.read()
-    start.touch()
-    answers = []
-    for p in procs:
-        out, err = p.communicate(timeout=600)
-        assert p.returncode == 0, err
-        answers += [json.loads(line) for line in out.splitlines()]
+    answers = race(tmp_path / "start", *(["churn", db, str(w), "100", "L-1"] for w in range(4)))
     accepted = {a["key"] for a in answers if a["status"] == "reserved"}
     cancelled = {a["key"] for a in answers if a["status"] == "cancelled"}
     refused = [a for a in answers if a["status"] == "refused"]

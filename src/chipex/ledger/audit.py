@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import IO, Any, Protocol
+from typing import IO, Any, NamedTuple
 
 from chipex.ledger.schema import GENESIS
 
@@ -45,7 +45,9 @@ def event_hash(prev_hash: str, at: str, actor: str, kind: str, subject: str, pay
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class EventRow(Protocol):
+class EventRow(NamedTuple):
+    """One event as stored and exported (a database row has the same attributes)."""
+
     seq: int
     at: str
     actor: str
@@ -161,7 +163,7 @@ def check_anchor(walk: ChainWalk, expect_head: str | None) -> Problem | None:
     return None
 
 
-EXPORT_FIELDS = ("seq", "at", "actor", "kind", "subject", "payload", "prev_hash", "hash")
+EXPORT_FIELDS = EventRow._fields
 
 
 def export(rows: Iterable[EventRow], out: IO[str], fmt: str) -> int:
@@ -180,18 +182,6 @@ def export(rows: Iterable[EventRow], out: IO[str], fmt: str) -> int:
     return n
 
 
-@dataclass(frozen=True)
-class _Row:
-    seq: int
-    at: str
-    actor: str
-    kind: str
-    subject: str
-    payload: str
-    prev_hash: str
-    hash: str
-
-
 def verify_export(lines: Iterable[str], fmt: str, *, expect_head: str | None = None) -> Verification:
     """Verify an exported log on its own (an auditor's copy): the chain, and the last hash against
     one recorded elsewhere (without it, events cut from the end of a copy cannot be seen)."""
@@ -200,13 +190,13 @@ def verify_export(lines: Iterable[str], fmt: str, *, expect_head: str | None = N
     return Verification(len(rows), walk.last_hash, walk.problem or check_anchor(walk, expect_head))
 
 
-def read_export(lines: Iterable[str], fmt: str) -> Iterator[_Row]:
+def read_export(lines: Iterable[str], fmt: str) -> Iterator[EventRow]:
     """Rows of an exported log (the inverse of `export`)."""
     if fmt == "csv":
         for rec in csv.DictReader(lines):
-            yield _Row(**{**rec, "seq": int(rec["seq"])})
+            yield EventRow(**{**rec, "seq": int(rec["seq"])})
     else:
         for line in lines:
             if line.strip():
                 rec = json.loads(line)
-                yield _Row(**{f: rec[f] for f in EXPORT_FIELDS})
+                yield EventRow(**{f: rec[f] for f in EXPORT_FIELDS})

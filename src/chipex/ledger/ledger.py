@@ -244,8 +244,11 @@ class Ledger:
             self._classified[(chip.id, on)] = cached
         return cached
 
-    def resolve(self, req: Request) -> Line:
-        """Check and complete a request (catalog, country, quantities) before any database work."""
+    def resolve(self, req: Request, *, licence_pending: bool = False) -> Line:
+        """Check and complete a request (catalog, country, quantities) before any database work.
+
+        `licence_pending`: authorization "licence" without a number stands for a licence not yet
+        granted (what-if questions only: a reservation needs the licence it ships under)."""
         on = dt.date.today() if req.on is None else parse_date(req.on)
         destination = iso_code(req.destination or "")
         if destination is None:
@@ -286,7 +289,7 @@ class Ledger:
             authorization = req.authorization or "licence"
             if authorization != "licence":
                 raise ChipexError(f"a line under licence {req.licence} cannot also be under {authorization}")
-        elif req.authorization in (None, "licence"):
+        elif req.authorization is None or (req.authorization == "licence" and not licence_pending):
             raise ChipexError(
                 f"name the licence, or the authorization ({', '.join(a for a in self.caps.data.authorizations)})",
                 field="licence",
@@ -384,10 +387,12 @@ class Ledger:
     def remaining(self, request: Request, *, regime: str = "as-enforced") -> list[Headroom]:
         """What a line would draw on and how much each has left, without reserving anything.
 
-        For the order checker: a line with any `h.exceeds and h.binding` would be refused.
+        For the order checker: a line with any `h.exceeds and h.binding` would be refused. With
+        `authorization="licence"` and no licence number, the line is one a licence is still to be
+        applied for: the answer is the caps it would count against.
         """
         check_regime(regime)
-        line = self.resolve(request)
+        line = self.resolve(request, licence_pending=True)
         with transaction(self.engine, write=False) as conn:
             specs, _ = self._headroom(conn, line, regime)
             return self._with_used(specs, self._used(conn, [s.bucket for s in specs]))

@@ -378,10 +378,6 @@ class Ledger:
         ]
         return specs, skipped
 
-    @staticmethod
-    def _with_used(specs: list[Headroom], used: dict[str, Fraction]) -> list[Headroom]:
-        return [replace(s, used=used[s.bucket]) for s in specs]
-
     # --- the API ---
 
     def remaining(self, request: Request, *, regime: str = "as-enforced") -> list[Headroom]:
@@ -395,7 +391,8 @@ class Ledger:
         line = self.resolve(request, licence_pending=True)
         with transaction(self.engine, write=False) as conn:
             specs, _ = self._headroom(conn, line, regime)
-            return self._with_used(specs, self._used(conn, [s.bucket for s in specs]))
+            used = self._used(conn, [s.bucket for s in specs])
+        return [replace(s, used=used[s.bucket]) for s in specs]
 
     def reserve(
         self, request: Request, *, key: str | None = None, regime: str = "as-enforced", ship: bool = False

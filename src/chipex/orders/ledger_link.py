@@ -3,7 +3,6 @@ each determination in the ledger's audit chain (`chipex check --ledger/--record`
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from chipex.ledger import Request, open_ledger
@@ -31,40 +30,24 @@ class LedgerLink:
         self.user = user
 
     def headroom(self, row: dict[str, Any], required: bool, exceptions: list[str]) -> list[dict[str, Any]]:
-        """What this line would draw on, with what is left (nothing recorded). Under a licence
-        exception the ledger counts: that exception's caps for this line; under a licence not yet
-        granted: the destination's country allocations on the date."""
+        """What this line would draw on, with what is left (nothing recorded): under the first
+        licence exception the ledger counts, else under a licence still to be applied for, or with no
+        licence (NLR) when none is required."""
         usable = [e for e in exceptions if e in AUTHORIZATIONS]
-        if required and not usable:
-            rows = self.ledger.cap_status(
-                country=row["destination"], as_of=str(row["date"]), regime=self.regime
-            )
-            return [
-                {
-                    "bucket": c.title,
-                    "unit": "tpp",
-                    "limit": None if c.limit is None else float(c.limit),
-                    "used": None if c.used is None else float(c.used),
-                    "remaining": None if c.remaining is None else float(c.remaining),
-                    "exceeds": bool(
-                        c.remaining is not None and c.remaining < Fraction(str(row["tpp_total"] or 0))
-                    ),
-                    "binding": c.binding,
-                    "citation": c.citation,
-                    "confidence": c.limit_confidence or c.confidence,
-                    "message": c.why,
-                }
-                for c in rows
-                if c.applies and c.key == row["destination"]  # the destination's own allocation
-            ]
+        chip = self.ledger.catalog.find(row["item_id"])
+        # a chip by catalog id and units; a system (DGX, "8x H100") by its line TPP and ECCN
+        item = (
+            {"item": chip.id, "units": int(row["quantity"])}
+            if chip and chip.kind != "system"
+            else {"tpp": str(row["tpp_total"]), "eccn": row["eccn"] or "EAR99"}
+        )
         req = Request(
             destination=row["destination"],
             consignee=row.get("consignee") or row.get("end_user") or "unknown consignee",
-            item=row["item_id"],
-            units=int(row["quantity"]),
+            **item,
             on=str(row["date"]),
             end_user=row.get("end_user"),
-            authorization=usable[0] if usable else "NLR",
+            authorization=(usable[0] if usable else "licence") if required else "NLR",
         )
         return [
             {

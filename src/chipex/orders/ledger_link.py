@@ -6,21 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from chipex.ledger import Request, open_ledger
+from chipex.orders.schema import OPTIONAL, REQUIRED
 
 AUTHORIZATIONS = ("LPP", "AIA", "ACM", "NAC")  # exceptions the ledger counts against caps
-INPUT_FIELDS = (
-    "date",
-    "item",
-    "quantity",
-    "destination",
-    "end_user",
-    "end_user_hq",
-    "parent_hq",
-    "consignee",
-    "end_use",
-    "ship_from",
-    "exporter",
-)
+INPUT_FIELDS = (*REQUIRED, *OPTIONAL)
 
 
 class LedgerLink:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -125,7 +126,7 @@ def check_book(
     eng = make_engine(regime, catalog=cat, rulebook=rulebook)
     if out is not None:
         file_format(out)
-    con = duckdb.connect()
+    con = _bulk_connection()
     offset = read_file(path, con)
     loaded = load_orders(
         con,
@@ -164,6 +165,15 @@ def check_book(
     ]
     checked = con.execute("SELECT count(*) FROM results_view").fetchall()[0][0]
     return CheckReport(loaded.total, checked, rejected, results, out, summary, loaded.rejected)
+
+
+def _bulk_connection() -> duckdb.DuckDBPyConnection:
+    """DuckDB for a whole book: bounded memory (CHIPEX_MEMORY_LIMIT, default 1GB), spilling to a
+    temporary folder, so a book of any size streams instead of filling RAM."""
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{os.environ.get('CHIPEX_MEMORY_LIMIT', '1GB')}'")
+    con.execute(f"SET temp_directory = '{tempfile.mkdtemp(prefix='chipex-duckdb-')}'")
+    return con
 
 
 def _has_parties(con: duckdb.DuckDBPyConnection) -> bool:

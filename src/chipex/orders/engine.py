@@ -24,31 +24,6 @@ from chipex.rules import Rulebook
 from chipex.rules.countries import REGIMES
 from chipex.rules.model import GroupTest, Letter
 
-# What a decision depends on besides the item's classification: one rule evaluation per distinct key.
-KEYS = (
-    "item_id",
-    "period",
-    "destination",
-    "end_user_hq",
-    "parent_hq",
-    "ship_from",
-    "end_use",
-    "exporter_norm",
-    "party_entries",
-    "party_policy",
-    "party_flags",
-)
-DECISION_COLUMNS = (
-    "eccn",
-    "license_required",
-    "license_required_otherwise",
-    "reasons",
-    "exceptions",
-    "policy",
-    "policy_rule",
-    "depends_on",
-    "tpp_item",
-)
 RESULT_COLUMNS = [
     "line",
     "date",
@@ -133,8 +108,7 @@ class OrderEngine:
 
     def enrich(self, t: Table, backend) -> Table:
         """Join each key to its item's classification and its countries' groups for its period."""
-        t = t.mutate(**{k: t[k].nullif("") for k in KEYS if k not in ("item_id", "period")})
-        t = t.mutate(party_listed=t.party_entries.notnull())
+
         it = backend.table("chipex_items").rename(i_item_id="item_id", i_period="period")
         t = t.left_join(it, [t.item_id == it.i_item_id, t.period == it.i_period]).drop(
             "i_item_id", "i_period"
@@ -167,27 +141,13 @@ class OrderEngine:
         return t.mutate(**{c: t[c].fill_null(False) for c in flags})
 
     def expression(self, lines: Table, backend) -> Table:
-        """Decide once per distinct (item, period, parties, end use, exporter) key, then join the
-        decisions back to the lines: a book repeats its customers and items, so the rules run on
-        far fewer rows than there are lines."""
-        lines = lines.mutate(period=self._period_expr(lines), exporter_norm=lines.exporter.strip().lower())
-        lines = lines.mutate(
-            **{f"k_{k}": lines[k].fill_null("") for k in KEYS if k not in ("item_id", "period")}
-        )
-        keyed = {k: lines[k] if k in ("item_id", "period") else lines[f"k_{k}"] for k in KEYS}
-        keys = lines.select(**keyed).distinct()
-        decided = self.determine(self.enrich(keys, backend)).rename(**{f"d_{k}": k for k in KEYS})
-        joined = lines.inner_join(
-            decided,
-            [lines.item_id == decided.d_item_id, lines.period == decided.d_period]
-            + [
-                lines[f"k_{k}"] == decided[f"d_{k}"].fill_null("")
-                for k in KEYS
-                if k not in ("item_id", "period")
-            ],
-        )
+        """The decision for every line: classification and country lookups joined per line, then
+        every rule as a column (item tests are precomputed per item and period, so a line costs a
+        few boolean operations per rule)."""
+        t = lines.mutate(period=self._period_expr(lines), exporter_norm=lines.exporter.strip().lower())
+        t = self.determine(self.enrich(t, backend))
         return (
-            joined.mutate(tpp_total=(joined.tpp_item * joined.quantity).cast("decimal(38,6)"))
+            t.mutate(tpp_total=(t.tpp_item * t.quantity).cast("decimal(38,6)"))
             .select(RESULT_COLUMNS)
             .order_by("line")
         )
@@ -278,7 +238,7 @@ class OrderEngine:
             policy=ibis.ifelse(required, policy, None),
             policy_rule=ibis.ifelse(required, policy_rule, None),
             depends_on=depends,
-        ).select(*KEYS, *DECISION_COLUMNS)
+        )
 
 
 def put_table(backend, name: str, table: pa.Table) -> Table:

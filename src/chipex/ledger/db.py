@@ -27,7 +27,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from chipex.errors import ChipexError
-from chipex.screening.store import chipex_home  # CHIPEX_HOME or the platform's user data dir
+from chipex.home import chipex_home
 
 BUSY_TIMEOUT_S = 120  # SQLite: how long a writer waits for another writer before giving up
 _MIGRATION_LOCK = 0x63686970  # PostgreSQL advisory lock key ("chip")

@@ -122,57 +122,58 @@ def check_book(
     screen: bool = True,
 ) -> CheckReport:
     """Check every line of an order book; write results to `out` (Parquet, CSV or JSON Lines)."""
-    cat = catalog or default_catalog()
-    eng = make_engine(regime, catalog=cat, rulebook=rulebook)
-    if out is not None:
-        file_format(out)
-    con = _bulk_connection()
-    offset = read_file(path, con)
-    loaded = load_orders(
-        con,
-        cat,
-        eng.rulebook.countries,
-        label=str(path),
-        offset=offset,
-        materialize=file_format(path) != "parquet",
-        screener=_screener(screen and _has_parties(con)),
-        party_lists=eng.rulebook.licensing.party_lists,
-    )
-    n_bad = len(loaded.rejected)
-    if n_bad and reject_file is None:
-        shown = "\n".join(f"  {path}: {r}" for r in loaded.rejected[:20])
-        more = "" if n_bad <= 20 else "\n  ..."
-        raise ChipexError(
-            f"{_count_bad(con)} bad line(s); nothing was written (use --reject-file to check the rest):\n{shown}{more}",
-            file=str(path),
+    with tempfile.TemporaryDirectory(prefix="chipex-duckdb-") as spill:
+        cat = catalog or default_catalog()
+        eng = make_engine(regime, catalog=cat, rulebook=rulebook)
+        if out is not None:
+            file_format(out)
+        con = _bulk_connection(spill)
+        offset = read_file(path, con)
+        loaded = load_orders(
+            con,
+            cat,
+            eng.rulebook.countries,
+            label=str(path),
+            offset=offset,
+            materialize=file_format(path) != "parquet",
+            screener=_screener(screen and _has_parties(con)),
+            party_lists=eng.rulebook.licensing.party_lists,
         )
-    rejected = write_rejects(con, reject_file) if reject_file is not None else 0
-    backend, expr = _run(eng, con, loaded.items, engine)
-    results = None
-    if out is None:
-        results = backend.to_pyarrow(expr)
-        con.register("results_view", results)
-    else:
-        with atomic_path(out) as tmp:
-            _write(backend, expr, tmp, file_format(out), con)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW results_view AS SELECT * FROM {_reader(out)}")
-    summary = [
-        dict(zip(("destination", "license_required", "eccn", "lines", "units"), row, strict=True))
-        for row in con.execute(
-            """SELECT destination, license_required, coalesce(eccn, '-'), count(*), sum(quantity)
-               FROM results_view GROUP BY ALL ORDER BY 1, 2, 3"""
-        ).fetchall()
-    ]
-    checked = con.execute("SELECT count(*) FROM results_view").fetchall()[0][0]
-    return CheckReport(loaded.total, checked, rejected, results, out, summary, loaded.rejected)
+        n_bad = len(loaded.rejected)
+        if n_bad and reject_file is None:
+            shown = "\n".join(f"  {path}: {r}" for r in loaded.rejected[:20])
+            more = "" if n_bad <= 20 else "\n  ..."
+            raise ChipexError(
+                f"{_count_bad(con)} bad line(s); nothing was written (use --reject-file to check the rest):\n{shown}{more}",
+                file=str(path),
+            )
+        rejected = write_rejects(con, reject_file) if reject_file is not None else 0
+        backend, expr = _run(eng, con, loaded.items, engine)
+        results = None
+        if out is None:
+            results = backend.to_pyarrow(expr)
+            con.register("results_view", results)
+        else:
+            with atomic_path(out) as tmp:
+                _write(backend, expr, tmp, file_format(out), con)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW results_view AS SELECT * FROM {_reader(out)}")
+        summary = [
+            dict(zip(("destination", "license_required", "eccn", "lines", "units"), row, strict=True))
+            for row in con.execute(
+                """SELECT destination, license_required, coalesce(eccn, '-'), count(*), sum(quantity)
+                   FROM results_view GROUP BY ALL ORDER BY 1, 2, 3"""
+            ).fetchall()
+        ]
+        checked = con.execute("SELECT count(*) FROM results_view").fetchall()[0][0]
+        return CheckReport(loaded.total, checked, rejected, results, out, summary, loaded.rejected)
 
 
-def _bulk_connection() -> duckdb.DuckDBPyConnection:
-    """DuckDB for a whole book: bounded memory (CHIPEX_MEMORY_LIMIT, default 1GB), spilling to a
-    temporary folder, so a book of any size streams instead of filling RAM."""
+def _bulk_connection(spill: str) -> duckdb.DuckDBPyConnection:
+    """DuckDB for a whole book: bounded memory (CHIPEX_MEMORY_LIMIT, default 1GB), spilling to
+    `spill`, so a book of any size streams instead of filling RAM."""
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{os.environ.get('CHIPEX_MEMORY_LIMIT', '1GB')}'")
-    con.execute(f"SET temp_directory = '{tempfile.mkdtemp(prefix='chipex-duckdb-')}'")
+    con.execute(f"SET temp_directory = '{spill}'")
     return con
 
 

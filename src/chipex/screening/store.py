@@ -8,10 +8,8 @@ copied under `screening/lists/` so a snapshot stays reproducible after the origi
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from chipex.errors import ChipexError
+from chipex.home import chipex_home
 from chipex.screening.lists import Snapshot
 
 DECISIONS = ("confirmed", "false_positive")
@@ -46,17 +45,6 @@ CREATE TABLE IF NOT EXISTS decisions (
   PRIMARY KEY (query_key, entry_id)
 );
 """
-
-
-def chipex_home() -> Path:
-    """CHIPEX_HOME, or the platform's user data directory."""
-    if env := os.environ.get("CHIPEX_HOME"):
-        return Path(env).expanduser()
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA", Path.home())) / "chipex"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "chipex"
-    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "chipex"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from typing import Any
 from chipex.ledger import Request, open_ledger
 from chipex.orders.schema import OPTIONAL, REQUIRED
 
-AUTHORIZATIONS = ("LPP", "AIA", "ACM", "NAC")  # exceptions the ledger counts against caps
 INPUT_FIELDS = (*REQUIRED, *OPTIONAL)
 
 
@@ -22,7 +21,7 @@ class LedgerLink:
         """What this line would draw on, with what is left (nothing recorded): under the first
         licence exception the ledger counts, else under a licence still to be applied for, or with no
         licence (NLR) when none is required."""
-        usable = [e for e in exceptions if e in AUTHORIZATIONS]
+        usable = [e for e in exceptions if e in self.ledger.caps.data.authorizations]  # rules/caps.yaml
         chip = self.ledger.catalog.find(row["item_id"])
         # a chip by catalog id and units; a system (DGX, "8x H100") by its line TPP and ECCN
         item = (

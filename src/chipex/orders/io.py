@@ -78,10 +78,9 @@ class Rejected:
 
 @dataclass
 class Loaded:
-    con: duckdb.DuckDBPyConnection
-    relation: str  # name of the DuckDB view of valid, normalised lines
+    """What validation found; the valid, normalised lines are the DuckDB view `orders_valid`."""
+
     items: dict[str, ItemStatus]
-    periods_sql: str
     rejected: list[Rejected]
     total: int
 
@@ -213,10 +212,10 @@ def load_orders(
     )
     total = con.execute("SELECT count(*) FROM orders_checked").fetchall()[0][0]
     bad = con.execute(
-        f"SELECT line, err_field, err_field, err_msg FROM orders_checked WHERE err_field IS NOT NULL ORDER BY line LIMIT {max_errors}"
+        f"SELECT line, err_field, err_msg FROM orders_checked WHERE err_field IS NOT NULL ORDER BY line LIMIT {max_errors}"
     ).fetchall()
     rejected = []
-    for line, fld, _, msg in bad:
+    for line, fld, msg in bad:
         value = con.execute(f'SELECT "{fld}" FROM orders_checked WHERE line = ?', [line]).fetchall()[0][0]
         rejected.append(Rejected(line, fld, value, msg))
     _screen_parties(con, screener, party_lists)
@@ -237,7 +236,7 @@ def load_orders(
              AND o.destination_code IS NOT DISTINCT FROM pc.country
         WHERE o.err_field IS NULL"""
     )
-    return Loaded(con, "orders_valid", items, "", rejected, total)
+    return Loaded(items, rejected, total)
 
 
 def count_rejected(con: duckdb.DuckDBPyConnection) -> int:

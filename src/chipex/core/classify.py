@@ -15,7 +15,7 @@ from typing import Any
 
 from chipex.catalog import Catalog, default_catalog
 from chipex.catalog.model import Chip, Figure
-from chipex.core import metrics
+from chipex.core import DISCLAIMER, metrics
 from chipex.errors import ChipexError
 from chipex.rules import Rulebook, default_rulebook
 from chipex.rules.model import EccnText, Letter, Prong
@@ -165,7 +165,7 @@ class Classification:
     depends_on: list[str] = field(default_factory=list)
     outcomes: dict[str, str | None] = field(default_factory=dict)
     contains: list[dict[str, Any]] = field(default_factory=list)
-    disclaimer: str = "Analysis, not legal advice."
+    disclaimer: str = DISCLAIMER
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

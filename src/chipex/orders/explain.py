@@ -8,9 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from chipex.core import DISCLAIMER
 from chipex.orders.engine import OrderEngine
-
-DISCLAIMER = "chipex is analysis, not legal advice."
 
 
 def split_ids(value: str | None) -> list[str]:

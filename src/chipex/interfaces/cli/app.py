@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-DISCLAIMER = "chipex is analysis, not legal advice."
+from chipex.core import DISCLAIMER
 
 app = typer.Typer(
     name="chipex",

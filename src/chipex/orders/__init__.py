@@ -55,12 +55,6 @@ class CheckReport:
     errors: list[Rejected] = field(default_factory=list)
 
 
-def _period_sql(engine: OrderEngine) -> str:
-    starts = engine.periods.starts[1:]
-    cases = " ".join(f"WHEN date < DATE '{s.isoformat()}' THEN {k}" for k, s in enumerate(starts))
-    return f"CASE {cases} ELSE {len(starts)} END"
-
-
 def _backend(name: str, con: duckdb.DuckDBPyConnection):
     if name == "duckdb":
         return ibis.duckdb.from_connection(con)
@@ -75,9 +69,8 @@ def _backend(name: str, con: duckdb.DuckDBPyConnection):
 
 def _pairs(engine: OrderEngine, con: duckdb.DuckDBPyConnection, items: dict) -> pa.Table:
     """Classification rows for the (item, period) pairs present in `orders_valid`."""
-    pairs = con.execute(
-        f"SELECT DISTINCT item_id, {_period_sql(engine)} AS period FROM orders_valid"
-    ).fetchall()
+    dated = con.execute("SELECT DISTINCT item_id, date FROM orders_valid").fetchall()
+    pairs = {(item_id, engine.period_of(on)) for item_id, on in dated}
     periods = sorted({p for _, p in pairs})
     return engine.items_table([items[i] for i in sorted({i for i, _ in pairs})], periods)
 

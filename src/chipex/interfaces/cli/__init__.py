@@ -9,7 +9,14 @@ from chipex.errors import ChipexError
 from chipex.interfaces.cli import compute_cmds, core_cmds, ledger_cmds, orders_cmds, policy_cmds, screen_cmds
 from chipex.interfaces.cli.app import app
 
-_MODULES = (core_cmds, compute_cmds, orders_cmds, screen_cmds, policy_cmds, ledger_cmds)  # imported for their command registrations
+_MODULES = (
+    core_cmds,
+    compute_cmds,
+    orders_cmds,
+    screen_cmds,
+    policy_cmds,
+    ledger_cmds,
+)  # imported for their command registrations
 
 
 def main() -> None:

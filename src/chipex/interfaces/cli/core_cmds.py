@@ -226,7 +226,8 @@ STORY = Path(__file__).resolve().parents[2] / "examples" / "orders-story.csv"
 @app.command("demo")
 def demo_cmd() -> None:
     """The main job on bundled data: the story order book checked, and the key chips across the rules."""
-    from chipex.interfaces.cli.orders_cmds import check_cmd
+    from chipex.interfaces.cli.orders_cmds import print_book
+    from chipex.orders import check_book
 
     cat = load_catalog()
     rb = default_rulebook()
@@ -247,24 +248,5 @@ def demo_cmd() -> None:
         "'+letter': an is-informed letter requires a licence for named destinations (chipex classify CHIP)."
     )
     console.print(f"\n[bold]The story order book[/bold] ({STORY.name}): may each order ship, on its date?")
-    check_cmd(
-        orders=STORY,
-        out=None,
-        engine="duckdb",
-        regime="as-enforced",
-        reject_file=None,
-        catalog=None,
-        item=None,
-        quantity=1,
-        to=None,
-        date="today",
-        end_user=None,
-        end_user_hq=None,
-        parent_hq=None,
-        consignee=None,
-        end_use=None,
-        ship_from=None,
-        exporter=None,
-        screen=True,
-        json_out=False,
-    )
+    print_book(check_book(STORY), STORY.name, "as-enforced")
+    console.print(f"[dim]{DISCLAIMER}[/dim]")

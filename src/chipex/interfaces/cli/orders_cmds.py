@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -155,14 +156,16 @@ def check_cmd(
             _attach(link, d, ledger, record, d.get("parties"))
         emit_json(d) if json_out else _print_one(d)
         return
-    with console.status("checking order book...", spinner="dots") if not json_out else _null():
+    with console.status("checking order book...", spinner="dots") if not json_out else nullcontext():
         report = check_book(
             orders, out=out, engine=engine, regime=regime, catalog=cat, reject_file=reject_file, screen=screen
         )
     link = _link(ledger or record, db, regime, user)
-    if link is not None:
+    rows = None
+    if link is not None or json_out:
         rows = report.results.to_pylist() if report.results is not None else _read_back(report.output)
-        extra = {}
+    extra = {}
+    if link is not None:
         for row in rows:
             d = {
                 "license_required": row["license_required"],
@@ -183,7 +186,6 @@ def check_cmd(
     if json_out:
         rb = default_rulebook()
         reqs = {r.id: r for r in rb.licensing.requirements} | {x.id: x for x in rb.letters}
-        rows = report.results.to_pylist() if report.results is not None else _read_back(report.output)
         for row in rows:
             reasons = []
             for rid in split_ids(row["reasons"]):
@@ -217,13 +219,23 @@ def check_cmd(
                 }
             )
         return
+    print_book(report, str(orders), regime)
+    if report.rejected:
+        err_console.print(f"{report.rejected:,} bad line(s) written to {reject_file}")
+    if out:
+        console.print(f"results: {out}")
+    console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+def print_book(report, label: str, regime: str) -> None:
+    """The summary by destination, decision and ECCN; and every line when the book is small."""
     t = Table(
         "destination",
         "licence required",
         "ECCN",
         "lines",
         "units",
-        title=f"{orders}: {report.checked:,} lines checked ({regime})",
+        title=f"{label}: {report.checked:,} lines checked ({regime})",
     )
     for s in report.summary:
         t.add_row(
@@ -234,11 +246,9 @@ def check_cmd(
             f"{s['units']:,}",
         )
     console.print(t)
-    if report.rejected:
-        err_console.print(f"{report.rejected:,} bad line(s) written to {reject_file}")
-    if out:
-        console.print(f"results: {out}")
-    elif report.results is not None and report.checked <= 50:
+    if report.results is not None and report.checked <= 50:
+        from chipex.orders.explain import split_ids
+
         d = Table("line", "date", "item", "to", "licence", "ECCN", "reasons", "exceptions", "policy")
         for row in sorted(report.results.to_pylist(), key=lambda r: r["line"]):
             d.add_row(
@@ -253,7 +263,6 @@ def check_cmd(
                 row["policy"] or "-",
             )
         console.print(d)
-    console.print(f"[dim]{DISCLAIMER}[/dim]")
 
 
 def _link(wanted: bool, db: str | None, regime: str, user: str | None):
@@ -285,14 +294,6 @@ def _attach(
         snapshot = next((s.snapshot_id for s in _SCREENERS.values()), None)
         d["recorded"] = link.record(row, d, rule_version or d.get("rule_version"), snapshot, order)
     return d
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *a: object) -> None:
-        return None
 
 
 def _read_back(path: Path | None) -> list[dict]:

@@ -187,6 +187,7 @@ def loopholes_cmd(
     """The most useful design the rule in force still lets through, which dimension leaks, and the reform
     that closes it while changing as few consumer chips as possible."""
     from chipex.analysis.policy import loopholes  # scipy / matplotlib load only for this command
+
     objectives = {"both": ["training", "inference"], "training": ["training"], "inference": ["inference"]}
     if objective not in objectives:
         raise ChipexError(f"unknown objective '{objective}' (training, inference or both)")
@@ -326,6 +327,7 @@ def charts_cmd(
 ) -> None:
     """PNG charts: TPP x performance density with controlled regions, rules vs launches, exposure windows."""
     from chipex.analysis.policy import charts  # scipy / matplotlib load only for this command
+
     cat, rb = _catalog(catalog), default_rulebook()
     on, end = _on(as_of), parse_date(until)
     out.mkdir(parents=True, exist_ok=True)

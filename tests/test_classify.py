@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from chipex.core.classify import classify, history
+from chipex_cli import run_chipex
 
 
 def eccn(name, on, catalog):
@@ -144,19 +143,15 @@ def test_unknown_datacenter_status_shows_both_outcomes(catalog):
     assert r.outcomes == {"designed or marketed for datacenters": "3A090.b.1", "not": None}
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "chipex", *args], capture_output=True, text=True)
-
-
 def test_cli_json_contract():
-    p = run("classify", "H800", "--as-of", "2024-01-01", "--json")
+    p = run_chipex("classify", "H800", "--as-of", "2024-01-01", "--json")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
     for key in ("chip", "as_of", "rule_version", "tpp", "performance_density", "eccn", "reasons"):
         assert key in d
     assert d["eccn"] == "3A090.a.1" and d["rule_version"] == "2023-11-17"
     assert {"rule", "citation", "met", "detail"} <= set(d["reasons"][0])
-    h = json.loads(run("history", "H800", "--json").stdout)
+    h = json.loads(run_chipex("history", "H800", "--json").stdout)
     assert [x["as_of"] for x in h] == sorted(x["as_of"] for x in h)
 
 
@@ -168,7 +163,7 @@ def test_cli_json_contract():
     ],
 )
 def test_cli_errors_are_one_line(args, message):
-    p = run(*args)
+    p = run_chipex(*args)
     assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
 
@@ -178,7 +173,7 @@ def test_cli_malformed_spec_file(tmp_path):
     spec.write_text(
         "id: x1\nname: X1\nvendor: Acme\nfamily: X1\ndatacenter: {value: true, source: mine, confidence: sure}\n"
     )
-    p = run("classify", "--spec", str(spec))
+    p = run_chipex("classify", "--spec", str(spec))
     assert p.returncode == 2 and str(spec) in p.stderr and "datacenter.confidence" in p.stderr
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -15,6 +13,7 @@ from hypothesis import strategies as st
 
 from chipex.errors import ChipexError
 from chipex.orders import check_book, check_order
+from chipex_cli import run_chipex
 
 ROOT = Path(__file__).resolve().parents[2]
 STORY = ROOT / "src" / "chipex" / "examples" / "orders-story.csv"
@@ -239,24 +238,8 @@ def test_single_order_path_equals_bulk_path(tmp_path_factory, orders):
 
 
 def test_cli_one_order_json():
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chipex",
-            "check",
-            "--item",
-            "H100",
-            "--quantity",
-            "8",
-            "--to",
-            "CN",
-            "--date",
-            "2024-01-01",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
+    p = run_chipex(
+        "check", "--item", "H100", "--quantity", "8", "--to", "CN", "--date", "2024-01-01", "--json"
     )
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
@@ -264,9 +247,7 @@ def test_cli_one_order_json():
 
 
 def test_cli_book_json_lines(tmp_path):
-    p = subprocess.run(
-        [sys.executable, "-m", "chipex", "check", str(STORY), "--json"], capture_output=True, text=True
-    )
+    p = run_chipex("check", str(STORY), "--json")
     assert p.returncode == 0, p.stderr
     lines = [json.loads(x) for x in p.stdout.splitlines()]
     assert len(lines) == 23 and [x["line"] for x in lines] == sorted(x["line"] for x in lines)
@@ -276,11 +257,7 @@ def test_cli_book_json_lines(tmp_path):
 
 def test_cli_bad_book_exits_nonzero_with_line_and_field(tmp_path):
     src = write_csv(tmp_path / "o.csv", [GOOD, {**GOOD, "quantity": "-1"}])
-    p = subprocess.run(
-        [sys.executable, "-m", "chipex", "check", str(src), "--out", str(tmp_path / "r.parquet")],
-        capture_output=True,
-        text=True,
-    )
+    p = run_chipex("check", str(src), "--out", str(tmp_path / "r.parquet"))
     assert p.returncode == 2 and "line 3, field 'quantity'" in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "r.parquet").exists()
 
@@ -303,39 +280,30 @@ def test_listed_end_user_in_one_order_and_no_screen_option():
 
 
 def test_check_records_in_the_ledger_and_shows_caps(tmp_path):
-    env = {**__import__("os").environ, "CHIPEX_DB": str(tmp_path / "ledger.db")}
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chipex",
-            "check",
-            "--item",
-            "H100",
-            "--quantity",
-            "1024",
-            "--to",
-            "IN",
-            "--date",
-            "2025-06-01",
-            "--regime",
-            "as-printed",
-            "--ledger",
-            "--record",
-            "--user",
-            "alice",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
+    db = str(tmp_path / "ledger.db")
+    p = run_chipex(
+        "check",
+        "--item",
+        "H100",
+        "--quantity",
+        "1024",
+        "--to",
+        "IN",
+        "--date",
+        "2025-06-01",
+        "--regime",
+        "as-printed",
+        "--ledger",
+        "--record",
+        "--user",
+        "alice",
+        "--json",
+        env={"CHIPEX_DB": db},
     )
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
     # India is Tier 2: LPP could apply, and 1,024 H100s (16.2M TPP) fit its 26.9M per consignee-year
     lpp = [e for e in d["ledger"] if e["bucket"].startswith("License Exception LPP")]
     assert lpp and lpp[0]["limit"] == 26_900_000 and not lpp[0]["exceeds"]
-    v = subprocess.run(
-        [sys.executable, "-m", "chipex", "audit", "verify"], capture_output=True, text=True, env=env
-    )
+    v = run_chipex("audit", "verify", env={"CHIPEX_DB": db})
     assert v.returncode == 0 and "intact: 1 events" in v.stdout

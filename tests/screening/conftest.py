@@ -8,7 +8,8 @@ import pytest
 
 from chipex.screening import Screener
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "csl"
+# small list files in the official layouts, shipped with the tests (data/README.md names their source)
+SAMPLES = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")

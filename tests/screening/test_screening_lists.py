@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from tests.screening.conftest import SHARED
+from tests.screening.conftest import SAMPLES
 
 from chipex.errors import ChipexError
 from chipex.screening import Screener, load_list
@@ -39,7 +39,7 @@ def test_list_codes() -> None:
 
 
 def test_official_csv_sample_all_columns() -> None:
-    s = read_snapshot(SHARED / "consolidated-sample.csv", date(2024, 1, 1))
+    s = read_snapshot(SAMPLES / "consolidated-sample.csv", date(2024, 1, 1))
     assert len(s.entries) == 13  # csv.DictReader counts 13 data rows (the data README says 12)
     meu = next(e for e in s.entries if e.list == "MEU")
     assert meu.name == "Academy of Aerospace Solid Propulsion Technology (AASPT)"
@@ -51,7 +51,7 @@ def test_official_csv_sample_all_columns() -> None:
 
 
 def test_2019_csv_layout_without_id_column() -> None:
-    s = read_snapshot(SHARED / "csl-2019-sample.csv", date(2019, 6, 1))
+    s = read_snapshot(SAMPLES / "csl-2019-sample.csv", date(2019, 6, 1))
     assert len(s.entries) == 115
     assert s.counts["EL"] == 22
     el = next(e for e in s.entries if e.name == "32 Group China Ltd.")
@@ -61,7 +61,7 @@ def test_2019_csv_layout_without_id_column() -> None:
 
 
 def test_bis_denied_persons_text_format() -> None:
-    s = read_snapshot(SHARED / "dpl-2019.txt", date(2019, 6, 1))
+    s = read_snapshot(SAMPLES / "dpl-2019.txt", date(2019, 6, 1))
     assert len(s.entries) == 546  # csv.DictReader counts 546 data rows (the data README says 545)
     assert set(s.counts) == {"DPL"}
     e = next(e for e in s.entries if e.name == "AJAY AHUJA")
@@ -70,7 +70,7 @@ def test_bis_denied_persons_text_format() -> None:
 
 
 def test_consolidated_json_format(tmp_path: Path) -> None:
-    rows = list(csv.DictReader((SHARED / "consolidated-sample.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((SAMPLES / "consolidated-sample.csv").open(encoding="utf-8")))
     results = []
     for r in rows:  # the trade.gov API shape: lists for names, address objects
         results.append({**r, "id": r["_id"], "alt_names": [a for a in r["alt_names"].split("; ") if a],
@@ -79,7 +79,7 @@ def test_consolidated_json_format(tmp_path: Path) -> None:
     p = tmp_path / "consolidated.json"
     p.write_text(json.dumps({"total": len(results), "results": results}), encoding="utf-8")
     s = read_snapshot(p, date(2024, 1, 1))
-    assert s.counts == read_snapshot(SHARED / "consolidated-sample.csv", date(2024, 1, 1)).counts
+    assert s.counts == read_snapshot(SAMPLES / "consolidated-sample.csv", date(2024, 1, 1)).counts
     assert next(e for e in s.entries if e.list == "MEU").countries == ("CN",)
 
 

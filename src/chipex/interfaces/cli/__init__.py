@@ -1,4 +1,11 @@
-"""The `chipex` command. Each area registers its commands from its own module below."""
+"""The `chipex` command.
+
+Each area's commands live in their own module below and register on `app` when imported. The
+modules are imported lazily: the table below names, for every top-level command, its module and
+the one-line help `chipex --help` shows, so listing the commands imports none of them and running
+one imports only its own module. A new command: add its line here (the startup test checks that
+the help matches the command's docstring and that every registered command is in the table).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +13,30 @@ import sys
 from pathlib import Path
 
 from chipex.errors import ChipexError
-from chipex.interfaces.cli import compute_cmds, core_cmds, ledger_cmds, orders_cmds, policy_cmds, screen_cmds
-from chipex.interfaces.cli.app import app
+from chipex.interfaces.cli.app import COMMANDS, app
 
-_MODULES = (
-    core_cmds,
-    compute_cmds,
-    orders_cmds,
-    screen_cmds,
-    policy_cmds,
-    ledger_cmds,
-)  # imported for their command registrations
+COMMANDS.update(
+    {
+        "classify": ("core_cmds", "The ECCN paragraph of a chip or system on a date, with every threshold compared and cited."),
+        "history": ("core_cmds", "A chip's status under every rule version, in date order, marking where it changed."),
+        "chips": ("core_cmds", "List the catalog with TPP and performance density computed from its own figures."),
+        "rules": ("core_cmds", "The rule versions chipex knows, with dates, citations and confidence."),
+        "demo": ("core_cmds", "The main job on bundled data: the story order book checked, and the key chips across the rules."),
+        "check": ("orders_cmds", "May this order ship? Licence requirements, exceptions and review policy, cited, as of the order's date."),
+        "diff": ("policy_cmds", "Every catalog item whose status differs between A (baseline) and B (with any --reform), and why."),
+        "near-misses": ("policy_cmds", "Chips designed to the line: margin under each prong, and what a cut-down variant keeps of its sibling."),
+        "loopholes": ("policy_cmds", "The most useful design the rule in force still lets through, which dimension leaks, and the reform that closes it while changing as few consumer chips as possible."),
+        "windows": ("policy_cmds", "Dated licence-free windows per chip and destination, with the compute delivered in them (H100e)."),
+        "charts": ("policy_cmds", "PNG charts: TPP x performance density with controlled regions, rules vs launches, exposure windows."),
+        "screen": ("screen_cmds", "Screen a party (or a CSV of parties) against the US Consolidated Screening List."),
+        "match": ("screen_cmds", "Score two names directly, with the feature-by-feature explanation."),
+        "lists": ("screen_cmds", "Show the loaded list snapshots and their counts; --load a new one (checked against the current)."),
+        "review": ("screen_cmds", "Record a reviewer's decision on a hit; later screens honour it."),
+        "compute": ("compute_cmds", "Compute accounting: what a fleet can train and serve, chip equivalence, published runs."),
+        "ledger": ("ledger_cmds", "Licences, caps, reservations and shipments, on SQLite (default) or PostgreSQL."),
+        "audit": ("ledger_cmds", "The tamper-evident audit log: verify, export."),
+    }
+)  # fmt: skip
 
 
 def main() -> None:

@@ -1,25 +1,105 @@
-"""The Typer application and helpers shared by every command module."""
+"""The Typer application and helpers shared by every command module.
+
+Commands are registered lazily: `chipex --help` lists them from the command table in
+`chipex.interfaces.cli` (name, module, one-line help) without importing any command module; the
+module of a command is imported only when that command runs (or its own --help is asked for), and
+its Typer registration is then turned into the Click command. So `chipex --help`, `--version` and
+`classify` never import DuckDB, Ibis, SQLAlchemy, scipy or matplotlib.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
+from functools import cache
 from typing import Any
 
 import typer
-from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
+from typer.main import get_command_from_info, get_group_from_info
 
 from chipex.core import DISCLAIMER
 
+# name -> (module under chipex.interfaces.cli, one-line help shown by `chipex --help`); filled by
+# chipex.interfaces.cli (tests/test_startup.py checks each line against the command's own help).
+COMMANDS: dict[str, tuple[str, str]] = {}
+
+
+class _Lazy(TyperCommand):
+    """Stands in for a command in listings; parsing and running go to the real command."""
+
+    def __init__(self, name: str, help: str) -> None:
+        super().__init__(name, help=help, short_help=help)
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        return _real(self.name).make_context(info_name, args, parent=parent, **extra)
+
+    def shell_complete(self, ctx, incomplete):  # type: ignore[override]
+        return _real(self.name).shell_complete(ctx, incomplete)
+
+
+@cache
+def _real(name: str):
+    """Import the command's module (it registers on `app`) and build its Click command."""
+    importlib.import_module(f"chipex.interfaces.cli.{COMMANDS[name][0]}")
+    opts = {"pretty_exceptions_short": app.pretty_exceptions_short, "rich_markup_mode": app.rich_markup_mode}
+    for info in app.registered_commands:
+        if (info.name or info.callback.__name__) == name:
+            return get_command_from_info(info, **opts)
+    for group in app.registered_groups:
+        if group.name == name:
+            return get_group_from_info(group, suggest_commands=app.suggest_commands, **opts)
+    raise LookupError(f"module {COMMANDS[name][0]} registers no command '{name}'")
+
+
+class LazyGroup(TyperGroup):
+    """The root group: every table command as a stub (eagerly registered ones stay as they are)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name, (_, help) in COMMANDS.items():
+            self.commands.setdefault(name, _Lazy(name, help))
+
+
 app = typer.Typer(
     name="chipex",
+    cls=LazyGroup,
     help=f"US export controls on AI compute, written as code. {DISCLAIMER}",
     no_args_is_help=True,
+    invoke_without_command=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", help="print chipex's version and exit"),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="with --version: the rule-data version and the party-list snapshot"
+    ),
+) -> None:
+    if version:
+        from chipex.interfaces.cli.version import version_lines
+
+        for line in version_lines(verbose):
+            print(line)
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        print(ctx.get_help())
+        raise typer.Exit()
+
+
+def __getattr__(name: str) -> Any:
+    # The rich consoles are made on first use (importing rich.console costs start-up time).
+    if name in ("console", "err_console"):
+        from rich.console import Console
+
+        globals()["console"], globals()["err_console"] = Console(), Console(stderr=True)
+        return globals()[name]
+    raise AttributeError(name)
 
 
 def emit_json(obj: Any) -> None:

@@ -1,0 +1,121 @@
+"""Start-up: `chipex --help`, `--version` and `classify` must not import the heavy engines.
+
+The check is on `sys.modules` in a fresh interpreter after the command ran (not on timing, which
+moves with load): if someone imports DuckDB or Ibis at the top of a command module again, or
+registers a command eagerly, these fail. The timings themselves are in benchmarks/startup_bench.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import subprocess
+import sys
+from importlib import metadata
+
+import pytest
+from tests.chipex_cli import run_chipex
+
+from chipex.datafiles import read_yaml
+from chipex.rules import RULES_DIR
+
+HEAVY = {"ibis", "duckdb", "sqlalchemy", "alembic", "scipy", "matplotlib", "pyarrow", "polars", "pandas",
+         "numpy", "pyspark", "fastapi", "uvicorn"}  # fmt: skip
+
+_PROBE = """
+import contextlib, io, json, sys
+sys.argv = ["chipex", *json.loads(sys.argv[1])]
+from chipex.interfaces.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def _probe(*args: str) -> dict:
+    p = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("--version",), ("classify", "H100", "--as-of", "2024-01-01"), ("classify", "--help")],
+)
+def test_light_commands_import_no_heavy_module(args):
+    r = _probe(*args)
+    assert r["code"] in (0, None), r["out"]
+    loaded = {m.split(".")[0] for m in r["modules"]}
+    assert not loaded & HEAVY, f"chipex {' '.join(args)} imported {sorted(loaded & HEAVY)}"
+    # nor any other area's command module: only the one that was asked for
+    cmd_modules = {m for m in r["modules"] if m.startswith("chipex.interfaces.cli.") and m.endswith("_cmds")}
+    assert cmd_modules <= {"chipex.interfaces.cli.core_cmds"}, cmd_modules
+
+
+def test_help_lists_every_command_without_importing_them():
+    r = _probe("--help")
+    from chipex.interfaces.cli.app import COMMANDS
+
+    for name in COMMANDS:
+        assert f" {name} " in r["out"], name
+    assert "The ECCN paragraph of a chip" in r["out"]
+    assert not any(m.endswith("_cmds") for m in r["modules"])
+
+
+def test_the_probe_sees_a_heavy_import(tmp_path):
+    """The probe can fail: checking a whole book does load DuckDB, and the probe sees it."""
+    book = tmp_path / "book.csv"
+    book.write_text("date,item,quantity,destination\n2024-01-01,H100,8,CN\n")
+    r = _probe("check", str(book), "--no-screen")
+    assert r["code"] in (0, None), r["out"]
+    assert "duckdb" in {m.split(".")[0] for m in r["modules"]}
+
+
+def test_command_table_matches_the_registered_commands():
+    """Every table line names the module that registers it, with that command's own first help line;
+    every command any module registers is in the table (else `chipex --help` would not list it)."""
+    from chipex.interfaces.cli.app import COMMANDS, _real, app
+
+    for name, (module, line) in COMMANDS.items():
+        cmd = _real(name)
+        assert cmd.name == name
+        own = inspect.cleandoc(cmd.help or "").split("\n\n")[0].replace("\n", " ")
+        assert own == line, f"{name}: table says {line!r}, the command says {own!r}"
+        importlib.import_module(f"chipex.interfaces.cli.{module}")
+    registered = {i.name or i.callback.__name__ for i in app.registered_commands} | {
+        g.name for g in app.registered_groups
+    }
+    assert registered == set(COMMANDS)
+
+
+def test_version():
+    r = run_chipex("--version")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"chipex {metadata.version('chipex')}"
+
+
+def test_version_verbose_names_the_rule_data_and_list_snapshot():
+    r = run_chipex("--version", "-v")
+    assert r.returncode == 0, r.stderr
+    latest = read_yaml(RULES_DIR / "timeline.yaml")["versions"][-1]
+    lines = r.stdout.splitlines()
+    assert lines[1].startswith(f"rule data: latest version {latest['id']} ({latest['name']}")
+    assert lines[2].startswith("party lists: ")
+
+
+def test_no_arguments_prints_help():
+    r = run_chipex()
+    assert "Usage:" in r.stdout + r.stderr
+    assert "classify" in r.stdout + r.stderr
+
+
+def test_unknown_command_suggests_the_close_one():
+    r = run_chipex("clasify", "H100")
+    assert r.returncode == 2
+    assert "classify" in r.stderr

@@ -53,6 +53,7 @@ class CheckReport:
     output: Path | None
     summary: list[dict[str, Any]] = field(default_factory=list)
     errors: list[Rejected] = field(default_factory=list)
+    flagged: int = 0  # lines raising at least one red flag
 
 
 def _backend(name: str, con: duckdb.DuckDBPyConnection):
@@ -157,8 +158,10 @@ def check_book(
                    FROM results_view GROUP BY ALL ORDER BY 1, 2, 3"""
             ).fetchall()
         ]
-        checked = con.execute("SELECT count(*) FROM results_view").fetchall()[0][0]
-        return CheckReport(loaded.total, checked, rejected, results, out, summary, loaded.rejected)
+        checked, flagged = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE red_flags <> '') FROM results_view"
+        ).fetchall()[0]
+        return CheckReport(loaded.total, checked, rejected, results, out, summary, loaded.rejected, flagged)
 
 
 def _bulk_connection(spill: str) -> duckdb.DuckDBPyConnection:

@@ -19,6 +19,7 @@ from chipex.catalog import Catalog
 from chipex.core.classify import Classification
 from chipex.errors import ChipexError
 from chipex.orders.compile import HQ, group_test, item_prefixes, periods_in, when_expr
+from chipex.orders.red_flags import red_flags_column
 from chipex.orders.tables import CountryTables, ItemStatus, Periods, item_status_table, letter_flag
 from chipex.rules import Rulebook
 from chipex.rules.countries import REGIMES
@@ -48,6 +49,7 @@ RESULT_COLUMNS = [
     "depends_on",
     "party_entries",
     "tpp_total",
+    "red_flags",
 ]
 
 
@@ -147,7 +149,10 @@ class OrderEngine:
         t = lines.mutate(period=self._period_expr(lines), exporter_norm=lines.exporter.strip().lower())
         t = self.determine(self.enrich(t, backend))
         return (
-            t.mutate(tpp_total=(t.tpp_item * t.quantity).cast("decimal(38,6)"))
+            t.mutate(
+                tpp_total=(t.tpp_item * t.quantity).cast("decimal(38,6)"),
+                red_flags=red_flags_column(t, self.rulebook, self.catalog),  # inquiries, never a decision
+            )
             .select(RESULT_COLUMNS)
             .order_by("line")
         )

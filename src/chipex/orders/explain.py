@@ -10,6 +10,7 @@ from typing import Any
 
 from chipex.core import DISCLAIMER
 from chipex.orders.engine import OrderEngine
+from chipex.orders.red_flags import inquiries
 
 
 def split_ids(value: str | None) -> list[str]:
@@ -140,6 +141,11 @@ def explain_row(row: dict[str, Any], engine: OrderEngine) -> dict[str, Any]:
         "classification": classification.to_dict() if classification else None,
         "disclaimer": DISCLAIMER,
     }
+    # red flags: inquiries to make before shipping; they never change license_required
+    out["red_flags"] = split_ids(row["red_flags"])
+    out["red_flag_inquiries"] = inquiries(
+        out["red_flags"], rb, on, {"destination": row["destination"], "ship_from": row["ship_from"]}
+    )
     if row["license_required"] != row["license_required_otherwise"]:
         out["outcomes"] = {
             "if the uncertain conditions hold": row["license_required"],

@@ -17,7 +17,15 @@ import pyarrow as pa
 from chipex.catalog import Catalog
 from chipex.catalog.model import Chip
 from chipex.errors import ChipexError, UnknownChipError
-from chipex.orders.schema import COUNTRY_FIELDS, OPTIONAL, REQUIRED, SYSTEM, end_use_category
+from chipex.orders.schema import (
+    COUNTRY_FIELDS,
+    FIELD_TYPES,
+    OPTIONAL,
+    RED_FLAG_FIELDS,
+    REQUIRED,
+    SYSTEM,
+    end_use_category,
+)
 from chipex.orders.tables import ItemStatus
 from chipex.rules.countries import Countries
 from chipex.rules.model import PartyLists
@@ -188,19 +196,27 @@ def load_orders(
         ),
     )
     joins = " ".join(f'LEFT JOIN country_map c_{f} ON o."{f}" = c_{f}.raw' for f in COUNTRY_FIELDS)
-    checks = [
-        ("date", "o.date IS NULL", "'missing date'"),
-        ("date", "TRY_CAST(o.date AS DATE) IS NULL", "'not a date (use YYYY-MM-DD)'"),
-        ("item", "o.item IS NULL", "'missing item'"),
-        ("item", "im.item_id IS NULL", "im.err"),
-        ("quantity", "o.quantity IS NULL", "'missing quantity'"),
-        ("quantity", "TRY_CAST(o.quantity AS BIGINT) IS NULL", "'not a whole number'"),
-        ("quantity", "TRY_CAST(o.quantity AS BIGINT) <= 0", "'must be a positive whole number'"),
-        ("destination", "o.destination IS NULL", "'missing destination'"),
-    ] + [
-        (f, f'o."{f}" IS NOT NULL AND c_{f}.code IS NULL', "'unknown country (use an ISO 3166 code or name)'")
-        for f in COUNTRY_FIELDS
-    ]
+    checks = (
+        [
+            ("date", "o.date IS NULL", "'missing date'"),
+            ("date", "TRY_CAST(o.date AS DATE) IS NULL", "'not a date (use YYYY-MM-DD)'"),
+            ("item", "o.item IS NULL", "'missing item'"),
+            ("item", "im.item_id IS NULL", "im.err"),
+            ("quantity", "o.quantity IS NULL", "'missing quantity'"),
+            ("quantity", "TRY_CAST(o.quantity AS BIGINT) IS NULL", "'not a whole number'"),
+            ("quantity", "TRY_CAST(o.quantity AS BIGINT) <= 0", "'must be a positive whole number'"),
+            ("destination", "o.destination IS NULL", "'missing destination'"),
+        ]
+        + [
+            (
+                f,
+                f'o."{f}" IS NOT NULL AND c_{f}.code IS NULL',
+                "'unknown country (use an ISO 3166 code or name)'",
+            )
+            for f in COUNTRY_FIELDS
+        ]
+        + _typed_checks()
+    )
     err_field = "CASE " + " ".join(f"WHEN {cond} THEN '{f}'" for f, cond, _ in checks) + " END"
     err_msg = "CASE " + " ".join(f"WHEN {cond} THEN {msg}" for _, cond, msg in checks) + " END"
     con.execute(
@@ -220,7 +236,7 @@ def load_orders(
         rejected.append(Rejected(line, fld, value, msg))
     _screen_parties(con, screener, party_lists)
     con.execute(
-        """CREATE OR REPLACE TEMP VIEW orders_valid AS
+        f"""CREATE OR REPLACE TEMP VIEW orders_valid AS
         SELECT o.line, CAST(o.date AS DATE) AS date, o.item, o.item_id, CAST(o.units AS BIGINT) AS units,
                CAST(o.quantity AS BIGINT) AS quantity, o.destination_code AS destination, o.end_user,
                o.end_user_hq_code AS end_user_hq, o.parent_hq_code AS parent_hq, o.consignee,
@@ -228,7 +244,8 @@ def load_orders(
                coalesce(pe.listed, false) OR coalesce(pc.listed, false) AS party_listed,
                NULLIF(concat_ws('; ', pe.entries, pc.entries), '') AS party_entries,
                coalesce(pe.policy, pc.policy) AS party_policy,
-               NULLIF(concat_ws('; ', pe.flags, pc.flags), '') AS party_flags
+               NULLIF(concat_ws('; ', pe.flags, pc.flags), '') AS party_flags,
+               {", ".join(_typed_select(f) for f in RED_FLAG_FIELDS)}
         FROM orders_checked o
         LEFT JOIN party_map pe ON pe.role = 'end_user' AND o.end_user = pe.name
              AND coalesce(o.end_user_hq_code, o.destination_code) IS NOT DISTINCT FROM pe.country
@@ -237,6 +254,55 @@ def load_orders(
         WHERE o.err_field IS NULL"""
     )
     return Loaded(items, rejected, total)
+
+
+def _enum_sql(f: str) -> str:
+    return f"regexp_replace(lower(o.\"{f}\"), '[ _]+', '-', 'g')"
+
+
+def _typed_checks() -> list[tuple[str, str, str]]:
+    """Validation of the typed optional columns declared in schema.FIELD_TYPES."""
+    out = []
+    for f, kind in FIELD_TYPES.items():
+        if kind == "date":
+            out.append(
+                (
+                    f,
+                    f'o."{f}" IS NOT NULL AND TRY_CAST(o."{f}" AS DATE) IS NULL',
+                    "'not a date (use YYYY-MM-DD)'",
+                )
+            )
+        elif kind == "usd":
+            out.append(
+                (
+                    f,
+                    f'o."{f}" IS NOT NULL AND coalesce(TRY_CAST(o."{f}" AS DOUBLE) < 0, true)',
+                    "'not a price in USD (a number, 0 or more)'",
+                )
+            )
+        else:
+            allowed = ", ".join(_sql_str(v) for v in kind)
+            out.append(
+                (
+                    f,
+                    f'o."{f}" IS NOT NULL AND {_enum_sql(f)} NOT IN ({allowed})',
+                    _sql_str(f"use one of {', '.join(kind)}"),
+                )
+            )
+    return out
+
+
+def _typed_select(f: str) -> str:
+    kind = FIELD_TYPES.get(f)
+    if f in COUNTRY_FIELDS:
+        return f"o.{f}_code AS {f}"
+    if kind == "date":
+        return f'CAST(o."{f}" AS DATE) AS {f}'
+    if kind == "usd":
+        return f'CAST(o."{f}" AS DOUBLE) AS {f}'
+    if isinstance(kind, tuple):
+        return f"{_enum_sql(f)} AS {f}"
+    return f'o."{f}" AS {f}'
 
 
 def count_rejected(con: duckdb.DuckDBPyConnection) -> int:

@@ -4,6 +4,14 @@ The minimal hand-written CSV has `date,item,quantity,destination`; the optional 
 `end_user,end_user_hq,parent_hq,consignee,end_use,ship_from,exporter`. Countries are ISO 3166
 codes or names ("China", "Hong Kong"); dates are YYYY-MM-DD; items are catalog chip names, a
 system "8x H100", or chips from a user catalog file.
+
+Diversion red flags (rules/red_flags.yaml) read further optional columns, all of which may be left
+empty (an unknown value is never a flag by itself): `consignee_type` (end-user, distributor,
+reseller, freight-forwarder, unknown), `payer_country` (a country), `payer_name`,
+`end_user_business` (free text, e.g. cloud, research, trading, logistics), `end_user_established`
+(a date), `unit_price_usd` (price of one ordered item, a system counting as one), `declared_description`
+(the goods' description on the invoice or export filing), `delivery_address`, `payment_terms`
+(e.g. cash, letter of credit, open account; compared lower-cased).
 """
 
 from __future__ import annotations
@@ -11,8 +19,35 @@ from __future__ import annotations
 import re
 
 REQUIRED = ("date", "item", "quantity", "destination")
-OPTIONAL = ("end_user", "end_user_hq", "parent_hq", "consignee", "end_use", "ship_from", "exporter")
-COUNTRY_FIELDS = ("destination", "end_user_hq", "parent_hq", "ship_from")
+RED_FLAG_FIELDS = (
+    "consignee_type",
+    "payer_country",
+    "payer_name",
+    "end_user_business",
+    "end_user_established",
+    "unit_price_usd",
+    "declared_description",
+    "delivery_address",
+    "payment_terms",
+)
+OPTIONAL = (
+    "end_user",
+    "end_user_hq",
+    "parent_hq",
+    "consignee",
+    "end_use",
+    "ship_from",
+    "exporter",
+    *RED_FLAG_FIELDS,
+)
+COUNTRY_FIELDS = ("destination", "end_user_hq", "parent_hq", "ship_from", "payer_country")
+CONSIGNEE_TYPES = ("end-user", "distributor", "reseller", "freight-forwarder", "unknown")
+# Typed optional columns (the rest are text): how each is validated and what it becomes.
+FIELD_TYPES = {
+    "end_user_established": "date",
+    "unit_price_usd": "usd",
+    "consignee_type": CONSIGNEE_TYPES,
+}
 
 # Declared end-use categories; free text is kept and mapped by keywords (first match wins).
 END_USES = ("datacenter", "supercomputer", "advanced-node fab", "model training", "other")

@@ -15,6 +15,7 @@ from typing import Any
 from chipex.datafiles import read_yaml, validate
 from chipex.errors import ChipexError
 from chipex.rules.countries import Countries
+from chipex.rules.flags import Hubs, RedFlags
 from chipex.rules.model import CountriesData, Eccn, Letter, Licensing, Version
 
 RULES_DIR = Path(__file__).parent
@@ -27,6 +28,8 @@ class Rulebook:
     letters: tuple[Letter, ...]
     countries: Countries
     licensing: Licensing
+    red_flags: RedFlags  # red_flags.yaml: inquiries, never a licence decision
+    hubs: Hubs  # hubs.yaml: dated transshipment-hub events
 
     def version_on(self, on: dt.date) -> Version | None:
         """The latest rule version in force on a date (None before the first)."""
@@ -93,7 +96,9 @@ def build_rulebook(raw: dict[str, Any]) -> Rulebook:
             )
     countries = Countries(validate(CountriesData, raw.get("countries.yaml"), file="countries.yaml"))
     licensing = validate(Licensing, raw.get("licensing.yaml"), file="licensing.yaml")
-    return Rulebook(tuple(versions), eccns, tuple(letters), countries, licensing)
+    red_flags = validate(RedFlags, raw.get("red_flags.yaml"), file="red_flags.yaml")
+    hubs = validate(Hubs, raw.get("hubs.yaml"), file="hubs.yaml")
+    return Rulebook(tuple(versions), eccns, tuple(letters), countries, licensing, red_flags, hubs)
 
 
 def load_rulebook(rules_dir: Path = RULES_DIR) -> Rulebook:

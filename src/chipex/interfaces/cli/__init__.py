@@ -35,6 +35,8 @@ COMMANDS.update(
         "compute": ("compute_cmds", "Compute accounting: what a fleet can train and serve, chip equivalence, published runs."),
         "ledger": ("ledger_cmds", "Licences, caps, reservations and shipments, on SQLite (default) or PostgreSQL."),
         "audit": ("ledger_cmds", "The tamper-evident audit log: verify, export."),
+        "flags": ("diversion_cmds", "The red-flag catalog: each flag's text, the inquiry it calls for, citation, date and inputs."),
+        "hubs": ("diversion_cmds", "Transshipment hubs on a date: cited events, country-group moves, billing-versus-shipping figures."),
     }
 )  # fmt: skip
 

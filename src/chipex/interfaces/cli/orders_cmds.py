@@ -54,6 +54,7 @@ def _print_one(d: dict) -> None:
             console.print(f"  - condition: {c}")
         for m in e["missing"]:
             console.print(f"  - still needed: {m}")
+    _print_flags(d)
     for e in d.get("ledger", []):
         left = "-" if e["remaining"] is None else f"{e['remaining']:,.0f}"
         flag = "[bold red]EXCEEDS[/bold red] " if e["exceeds"] else ""
@@ -63,6 +64,18 @@ def _print_one(d: dict) -> None:
     if d.get("recorded"):
         console.print(f"recorded in the ledger as {d['recorded']}")
     console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+def _print_flags(d: dict) -> None:
+    """Red flags: the inquiries to make before shipping (they never change the licence answer)."""
+    if not d.get("red_flag_inquiries"):
+        console.print("red flags: none raised by the fields given (unknown fields raise none)")
+        return
+    console.print(f"[bold yellow]red flags ({len(d['red_flags'])}): inquire before shipping[/bold yellow]")
+    for f in d["red_flag_inquiries"]:
+        console.print(f"  [bold]{f['flag']}[/bold] {f['title']}: {f['detail']}")
+        console.print(f"    inquiry: {f['inquiry']}")
+        console.print(f"    {f['citation']} ({f['confidence']}; in guidance since {f['added']})")
 
 
 @app.command("check")
@@ -103,6 +116,30 @@ def check_cmd(
     ship_from: Annotated[str | None, typer.Option("--ship-from", help="country the item ships from")] = None,
     exporter: Annotated[
         str | None, typer.Option("--exporter", help="exporting company (is-informed letters bind a company)")
+    ] = None,
+    consignee_type: Annotated[
+        str | None,
+        typer.Option("--consignee-type", help="end-user, distributor, reseller, freight-forwarder, unknown"),
+    ] = None,
+    payer_country: Annotated[
+        str | None, typer.Option("--payer-country", help="country the payment comes from")
+    ] = None,
+    payer_name: Annotated[str | None, typer.Option("--payer-name", help="who pays")] = None,
+    end_user_business: Annotated[
+        str | None, typer.Option("--end-user-business", help="e.g. cloud, research, trading, logistics")
+    ] = None,
+    end_user_established: Annotated[
+        str | None, typer.Option("--end-user-established", help="date the end user was established")
+    ] = None,
+    unit_price_usd: Annotated[
+        str | None, typer.Option("--unit-price-usd", help="price of one ordered item (a system is one item)")
+    ] = None,
+    declared_description: Annotated[
+        str | None, typer.Option("--declared-description", help="description on the invoice / export filing")
+    ] = None,
+    delivery_address: Annotated[str | None, typer.Option("--delivery-address")] = None,
+    payment_terms: Annotated[
+        str | None, typer.Option("--payment-terms", help="e.g. cash, letter of credit, open account")
     ] = None,
     screen: Annotated[
         bool, typer.Option("--screen/--no-screen", help="screen end users and consignees against the lists")
@@ -149,6 +186,15 @@ def check_cmd(
             end_use=end_use,
             ship_from=ship_from,
             exporter=exporter,
+            consignee_type=consignee_type,
+            payer_country=payer_country,
+            payer_name=payer_name,
+            end_user_business=end_user_business,
+            end_user_established=end_user_established,
+            unit_price_usd=unit_price_usd,
+            declared_description=declared_description,
+            delivery_address=delivery_address,
+            payment_terms=payment_terms,
             screen=screen,
         )
         link = _link(ledger or record, db, regime, user)
@@ -211,6 +257,7 @@ def check_cmd(
                     "policy": row["policy"],
                     "depends_on": split_ids(row["depends_on"]),
                     "parties": row["party_entries"],
+                    "red_flags": split_ids(row["red_flags"]),
                     **(
                         {k: extra[row["line"]][k] for k in ("ledger", "recorded") if k in extra[row["line"]]}
                         if link
@@ -246,10 +293,16 @@ def print_book(report, label: str, regime: str) -> None:
             f"{s['units']:,}",
         )
     console.print(t)
+    console.print(
+        f"red flags: {report.flagged:,} of {report.checked:,} lines raise at least one (inquire before shipping; "
+        "a flag never changes the licence answer)"
+    )
     if report.results is not None and report.checked <= 50:
         from chipex.orders.explain import split_ids
 
-        d = Table("line", "date", "item", "to", "licence", "ECCN", "reasons", "exceptions", "policy")
+        d = Table(
+            "line", "date", "item", "to", "licence", "ECCN", "reasons", "exceptions", "policy", "red flags"
+        )
         for row in sorted(report.results.to_pylist(), key=lambda r: r["line"]):
             d.add_row(
                 str(row["line"]),
@@ -261,6 +314,7 @@ def print_book(report, label: str, regime: str) -> None:
                 ", ".join(split_ids(row["reasons"])) or "-",
                 ", ".join(split_ids(row["exceptions"])) or "-",
                 row["policy"] or "-",
+                ", ".join(split_ids(row["red_flags"])) or "-",
             )
         console.print(d)
 

@@ -1,0 +1,1 @@
+"""Diversion analysis: transshipment hubs by date, trade-flow gaps, and how much compute leaked."""

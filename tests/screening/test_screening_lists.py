@@ -13,8 +13,8 @@ from tests.screening.conftest import SAMPLES
 
 from chipex.errors import ChipexError
 from chipex.screening import Screener, load_list
+from chipex.screening.checks import swap_problems
 from chipex.screening.lists import (
-    check_drop,
     default_snapshot,
     default_snapshot_path,
     list_code,
@@ -124,13 +124,15 @@ def _shrunk(tmp_path: Path, drop_list: str, keep: float) -> Path:
 
 def test_drop_of_more_than_ten_percent_is_refused_and_current_list_stays(home: Path, tmp_path: Path) -> None:
     bad = _shrunk(tmp_path, "EL", keep=0.85)  # Entity List 3,420 -> 2,907 (15% fewer)
-    with pytest.raises(ChipexError, match=r"refused: EL: 3,420 -> 2,907 entries \(15% fewer\)"):
+    with pytest.raises(
+        ChipexError, match=r"refused: EL: 3,420 -> 2,907 entries \(15% fewer\) against 2026-07-31"
+    ):
         load_list(bad, date(2026, 8, 1), home=home)
     assert Screener(home=home).snapshot_id == "2026-07-31-e32db4d060b6"
 
 
 def test_small_drop_loads_and_becomes_current(home: Path, tmp_path: Path) -> None:
-    ok = _shrunk(tmp_path, "UVL", keep=0.95)  # 222 -> 210: 5% fewer, a normal week
+    ok = _shrunk(tmp_path, "UVL", keep=0.95)  # 222 -> 210: 5% fewer and 12 entries, a normal week
     rep = load_list(ok, date(2026, 8, 1), home=home)
     assert rep.counts["UVL"] == 210
     assert rep.previous_counts["UVL"] == 222
@@ -142,11 +144,15 @@ def test_small_drop_loads_and_becomes_current(home: Path, tmp_path: Path) -> Non
 
 def test_forced_drop_loads(home: Path, tmp_path: Path) -> None:
     bad = _shrunk(tmp_path, "EL", keep=0.5)
-    rep = load_list(bad, date(2026, 8, 1), home=home, force=True)
-    assert rep.forced_drops == ["EL: 3,420 -> 1,710 entries (50% fewer)"]
+    rep = load_list(bad, date(2026, 8, 1), home=home, force=True, user="alice")
+    assert rep.forced == ["EL: 3,420 -> 1,710 entries (50% fewer) against 2026-07-31-e32db4d060b6"]
+    assert rep.forced_by == "alice"
+    stored = Store(home).current()
+    assert (stored.forced_by, stored.problems) == ("alice", tuple(rep.forced))
+    assert stored.os_user
     assert Store(home).current().id == rep.snapshot_id
 
 
-def test_check_drop_compares_every_list() -> None:
+def test_same_snapshot_passes_the_swap_checks() -> None:
     s = default_snapshot()
-    assert check_drop(s, s) == []
+    assert swap_problems(s, s) == []

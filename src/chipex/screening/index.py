@@ -3,13 +3,19 @@
 Three keys find candidates: exact core tokens (weighted by inverse document frequency, so "Huawei"
 counts and "Company" barely does), near tokens (single-character deletions, SymSpell-style, and
 metaphone keys, for typos and transliteration variants) and Han character bigrams. The index is built
-once per snapshot and cached (marshal) in CHIPEX_HOME, keyed by the snapshot's content hash.
+once per snapshot and cached (marshal) in CHIPEX_HOME, keyed by the snapshot's content hash. A cache
+file is used only if it is this user's, not writable by others, and carries a valid HMAC-SHA256 under a
+0600 key kept in the cache folder; otherwise the index is rebuilt (issue 11).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import marshal
 import math
+import os
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, fields
 from datetime import date
@@ -204,11 +210,57 @@ class Index:
 
 
 _LOADED: dict[tuple[str, date], Index] = {}  # indexes are read-only: one per list file and process
+_MAC = 32  # bytes of HMAC-SHA256 in front of a cache file
+
+
+def _cache_key(cache_dir: Path) -> bytes:
+    """The secret that authenticates this folder's cache files (`.key`, 0600, made on first use)."""
+    path = cache_dir / ".key"
+    if not path.exists():
+        tmp = path.with_name(f".key.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(32))
+        os.replace(tmp, path)
+    if not _private(path):
+        raise OSError("cache key readable or writable by others")
+    return path.read_bytes()
+
+
+def _private(path: Path) -> bool:
+    """Owned by this user and neither it nor its folder writable by anyone else."""
+    if not hasattr(os, "getuid"):
+        return True
+    for p in (path, path.parent.resolve()):
+        st = p.stat()
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return False
+    return True
+
+
+def _read_cache(cache: Path, key: bytes) -> dict | None:
+    """The index state in `cache` if the file is private and its HMAC checks out, else None (rebuild):
+    marshal is only ever given bytes this user wrote."""
+    try:
+        if not _private(cache):
+            return None
+        data = cache.read_bytes()
+    except OSError:
+        return None
+    mac, body = data[:_MAC], data[_MAC:]
+    if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).digest()):
+        return None
+    try:
+        state = marshal.loads(body)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return state if isinstance(state, dict) else None
 
 
 def load_index(path: Path, source_date: date, source: str, cache_dir: Path | None) -> Index:
     """The index of the list file at `path`: from the cache in `cache_dir` when the file's content hash
-    matches (no parsing at all), else parsed, built and cached. A stale or broken cache is rebuilt."""
+    matches and the cache file is authentic (no parsing at all), else parsed, built and cached. A stale,
+    broken, foreign or tampered cache is rebuilt."""
     digest = file_hash(path)
     key = (digest, source_date)
     if key in _LOADED:
@@ -218,20 +270,27 @@ def load_index(path: Path, source_date: date, source: str, cache_dir: Path | Non
         if cache_dir
         else None
     )
+    secret = None
     if cache is not None:
         try:
-            state = marshal.loads(cache.read_bytes())
-            if state.get("snapshot_id", "").endswith(digest[:12]):
-                return _LOADED.setdefault(key, Index(state))
-        except (OSError, EOFError, ValueError, TypeError, AttributeError):
-            pass  # no cache or a broken one: rebuild
-    index = Index.build(read_snapshot(path, source_date, source=source))
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".part")
-            tmp.write_bytes(marshal.dumps(index.state()))
-            tmp.replace(cache)
+            if not cache_dir.exists():
+                cache_dir.mkdir(parents=True, mode=0o700)
+            secret = _cache_key(cache_dir)
         except OSError:
-            pass  # a read-only home only costs speed
+            secret = None  # a read-only or shared home only costs speed: no cache
+    if cache is not None and secret is not None:
+        state = _read_cache(cache, secret)
+        if state is not None and str(state.get("snapshot_id", "")).endswith(digest[:12]):
+            return _LOADED.setdefault(key, Index(state))
+    index = Index.build(read_snapshot(path, source_date, source=source))
+    if cache is not None and secret is not None:
+        try:
+            body = marshal.dumps(index.state())
+            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.part")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(hmac.new(secret, body, hashlib.sha256).digest() + body)
+            os.replace(tmp, cache)
+        except OSError:
+            pass
     return _LOADED.setdefault(key, index)

@@ -38,7 +38,6 @@ DEFAULT_PROVENANCE = (
 # the 2019 official CSV has 28 columns (no _id); the current one 29
 _REQUIRED = ("source", "name")
 _DPL_COLUMNS = ("Name", "Street_Address", "City", "State", "Country", "Postal_Code", "FR_Citation")
-MAX_DROP = 0.10  # a list losing more than 10% of its entries is refused unless forced (ITA portal #146)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,33 +242,30 @@ def _parse_dpl(text: str, file: str) -> list[Entry]:
     return out
 
 
+_PARSED: dict[tuple[str, date, str], Snapshot] = {}  # snapshots are read-only: each parsed once per process
+
+
 def read_snapshot(path: Path, source_date: date, *, source: str | None = None) -> Snapshot:
     """Parse a list file (consolidated.csv / .json, or the DPL .txt; optionally .gz) into a snapshot."""
     text, digest = _read_text(path)
     file = str(path)
+    key = (digest, source_date, source or file)
+    if key in _PARSED:
+        return _PARSED[key]
     stem = path.name.removesuffix(".gz").lower()
-    if stem.endswith(".json"):
-        entries = _parse_json(text, file)
-    elif stem.endswith(".txt"):
-        entries = _parse_dpl(text, file)
-    elif stem.endswith(".csv"):
-        entries = _parse_csv(text, file)
-    else:
+    parse = {".json": _parse_json, ".txt": _parse_dpl, ".csv": _parse_csv}.get(Path(stem).suffix)
+    if parse is None:
         raise ChipexError("unknown list format: expected .csv, .json or .txt (optionally .gz)", file=file)
+    try:
+        entries = parse(text, file)
+    except csv.Error as exc:  # a stray quote, NUL or newline the csv module cannot read
+        raise ChipexError(f"not a readable CSV/TSV file: {exc}", file=file) from None
     if not entries:
         raise ChipexError("the file holds no entries", file=file)
-    return Snapshot(source_date, digest, source or file, tuple(_with_han(entries)))
-
-
-def check_drop(old: Snapshot, new: Snapshot) -> list[str]:
-    """Lists that lose more than MAX_DROP of their entries from `old` to `new` (empty: safe to load)."""
-    problems = []
-    new_counts = new.counts
-    for code, n_old in old.counts.items():
-        n_new = new_counts.get(code, 0)
-        if n_old and (n_old - n_new) / n_old > MAX_DROP:
-            problems.append(f"{code}: {n_old:,} -> {n_new:,} entries ({(n_old - n_new) / n_old:.0%} fewer)")
-    return problems
+    snap = Snapshot(source_date, digest, source or file, tuple(_with_han(entries)))
+    if len(_PARSED) > 8:
+        _PARSED.clear()
+    return _PARSED.setdefault(key, snap)
 
 
 @cache

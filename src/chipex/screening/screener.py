@@ -17,19 +17,13 @@ from pathlib import Path
 import pycountry
 
 from chipex.errors import ChipexError
+from chipex.limits import MAX_NAME_LENGTH
+from chipex.screening.checks import entry_hash
 from chipex.screening.index import Index, load_index
-from chipex.screening.lists import (
-    DEFAULT_DATE,
-    DEFAULT_PROVENANCE,
-    Entry,
-    check_drop,
-    default_snapshot_path,
-    list_info,
-    read_snapshot,
-)
+from chipex.screening.lists import Entry, list_info
 from chipex.screening.match import THRESHOLD, Feature, compare
 from chipex.screening.normalize import Name, normaliser
-from chipex.screening.store import Decision, Store
+from chipex.screening.store import Decision, Store, StoredSnapshot
 
 CANDIDATES = 20  # names scored per query after the index's pre-ranking
 # names whose pre-score (exact and near words, IDF-weighted) is under this share of the threshold are not
@@ -108,16 +102,6 @@ class MatchResult:
         }
 
 
-@dataclass(frozen=True)
-class LoadReport:
-    snapshot_id: str
-    source_date: date
-    counts: dict[str, int]
-    previous_id: str
-    previous_counts: dict[str, int]
-    forced_drops: list[str]
-
-
 def country_code(value: str | None) -> str | None:
     """ISO 3166 alpha-2 from a code or a name ("CN", "CHN", "China"); None for none; an error if unknown."""
     if value is None or not value.strip():
@@ -132,14 +116,37 @@ def country_code(value: str | None) -> str | None:
     return c.alpha_2
 
 
+def bounded(name: str) -> str:
+    """The name, or a ChipexError if it is longer than MAX_NAME_LENGTH (chipex.limits)."""
+    if len(name) > MAX_NAME_LENGTH:
+        raise ChipexError(
+            f"party name of {len(name):,} characters is longer than the {MAX_NAME_LENGTH:,} allowed",
+            field="name",
+        )
+    return name
+
+
 def query_key(n: Name) -> str:
     """The key a reviewer decision is stored under: the normalised party name."""
     return " ".join(n.tokens) + (f"|{n.han}" if n.han else "")
 
 
+def list_age_warning(source_date: date, on: date, max_age_days: int) -> str | None:
+    """A warning when the list is more than `max_age_days` older than the day screened for."""
+    age = (on - source_date).days
+    if age > max_age_days:
+        return (
+            f"list snapshot of {source_date.isoformat()} is {age} days old on {on.isoformat()} "
+            f"(more than {max_age_days}); update it with 'chipex lists update'"
+        )
+    return None
+
+
 class Screener:
-    """Screens parties against one list snapshot (by default the current one in CHIPEX_HOME, else the
-    list shipped with chipex). Reviewer decisions from the store are honoured on every call."""
+    """Screens parties against one list snapshot: by default the newest accepted one in CHIPEX_HOME
+    (the list shipped with chipex if none was loaded); with `as_of`, the one in force on that date
+    (the latest dated on or before it). Reviewer decisions from the store are honoured on every call,
+    as long as the entry they were made on has not changed."""
 
     def __init__(
         self,
@@ -148,18 +155,41 @@ class Screener:
         threshold: float = THRESHOLD,
         list_file: Path | None = None,
         list_date: date | None = None,
+        as_of: date | None = None,
+        snapshot: StoredSnapshot | None = None,
     ) -> None:
         self.store = Store(home)
         self.threshold = threshold
+        self.notes: list[str] = []  # how the snapshot was chosen, when that needs saying
         if list_file is not None:
             path, when, source = list_file, list_date or date.today(), str(list_file)
-        elif (cur := self.store.current()) is not None:
-            path, when, source = cur.path, cur.source_date, cur.source
         else:
-            path, when, source = default_snapshot_path(), DEFAULT_DATE, DEFAULT_PROVENANCE
+            if snapshot is None and as_of is not None:
+                snapshot, note = self.store.in_force(as_of)
+                self.notes += [note] if note else []
+            snap = snapshot or self.store.current()
+            path, when, source = snap.path, snap.source_date, snap.source
         self.index: Index = load_index(path, when, source, self.store.dir / "cache")
         self._norm = normaliser()
         self._decisions = self.store.decisions()
+        self._hashes: dict[str, str] = {}
+
+    def warnings(self, on: date | None = None, max_age_days: int = 7) -> list[str]:
+        """What a result screened for `on` (today by default) must say about its list."""
+        stale = list_age_warning(self.source_date, on or date.today(), max_age_days)
+        return [*self.notes, *([stale] if stale else [])]
+
+    def entry_hash(self, entry: Entry) -> str:
+        if entry.id not in self._hashes:
+            self._hashes[entry.id] = entry_hash(entry)
+        return self._hashes[entry.id]
+
+    def _decision(self, key: str, entry: Entry) -> tuple[Decision | None, Decision | None]:
+        """(the decision in effect, a decision no longer in effect because its entry changed)."""
+        d = self._decisions.get((key, entry.id))
+        if d is None or not d.entry_hash or d.entry_hash == self.entry_hash(entry):
+            return d, None
+        return None, d
 
     # --- snapshot ----------------------------------------------------------------------------------
     @property
@@ -186,7 +216,7 @@ class Screener:
         """Every listed entry matching `name` at or above the threshold (or confirmed by a reviewer), best
         first. `country` (ISO code or name) raises or lowers scores; entries a reviewer marked
         false_positive for this party are left out unless `include_suppressed`."""
-        q = self._norm.name(name)
+        q = self._norm.name(bounded(name))
         cc = country_code(country)
         if q.empty:
             return []
@@ -208,13 +238,13 @@ class Screener:
                 and not any(ix.entries[ei].id == entry_id for ei in best)
             ):
                 for ei, e in enumerate(ix.entries):
-                    if e.id == entry_id:
+                    if e.id == entry_id and self._decision(key, e)[0] is not None:
                         nid = ix.name_entry.index(ei)
                         best[ei] = (0.0, nid, [])
         hits = []
         for ei, (score, nid, feats) in best.items():
             entry = ix.entries[ei]
-            decision = self._decisions.get((key, entry.id))
+            decision, lapsed = self._decision(key, entry)
             verdict = decision.decision if decision else None
             if verdict == "false_positive" and not include_suppressed:
                 continue
@@ -231,6 +261,17 @@ class Screener:
                         "reported" if verdict == "confirmed" else "suppressed",
                         f"{verdict} by {decision.reviewer} on {decision.decided_at[:10]}"
                         + (f": {decision.note}" if decision.note else ""),
+                    ),
+                ]
+            if lapsed:
+                feats = [
+                    *feats,
+                    Feature(
+                        "decision",
+                        0.5,
+                        "reopened",
+                        f"{lapsed.decision} by {lapsed.reviewer} on {lapsed.decided_at[:10]} no longer "
+                        "applies: the entry changed since (review again)",
                     ),
                 ]
             hits.append(self._hit(name, score, nid, entry, feats, verdict))
@@ -272,7 +313,7 @@ class Screener:
             problem = "no entry" if not found else f"{len(found)} entries match"
             raise ChipexError(f"{problem} '{entry_id}' in snapshot {self.snapshot_id}", field="entry_id")
         entry = found[0]
-        q = self._norm.name(name)
+        q = self._norm.name(bounded(name))
         if q.empty:
             raise ChipexError("the party name is empty after normalisation", field="name")
         d = Decision(
@@ -285,6 +326,7 @@ class Screener:
             reviewer,
             note,
             datetime.now(UTC).isoformat(timespec="seconds"),
+            self.entry_hash(entry),
         )
         self.store.decide(d)
         self._decisions = self.store.decisions()
@@ -327,25 +369,3 @@ def _address(address: str, e: Entry, score: float, feats: list[Feature]) -> tupl
             Feature("address", best, "+0.05", f"{best:.0%} of the address words agree"),
         ]
     return score, feats
-
-
-def load_list(path: Path, source_date: date, *, home: Path | None = None, force: bool = False) -> LoadReport:
-    """Parse a list file and make it the current snapshot. Refuses (ChipexError) a file that does not
-    parse, or one in which any list has lost more than 10% of its entries unless `force`; either way
-    the current snapshot stays in place."""
-    store = Store(home)
-    new = read_snapshot(path, source_date)
-    cur = store.current()
-    old = (
-        read_snapshot(cur.path, cur.source_date, source=cur.source)
-        if cur
-        else read_snapshot(default_snapshot_path(), DEFAULT_DATE, source=DEFAULT_PROVENANCE)
-    )
-    drops = check_drop(old, new)
-    if drops and not force:
-        raise ChipexError(
-            "refused: " + "; ".join(drops) + f" against snapshot {old.id} (use --force if the drop is real)",
-            file=str(path),
-        )
-    store.add_snapshot(new, path)
-    return LoadReport(new.id, new.source_date, new.counts, old.id, old.counts, drops)

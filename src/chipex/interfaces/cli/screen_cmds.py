@@ -13,7 +13,7 @@ from rich.table import Table
 
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json, err_console
-from chipex.screening import THRESHOLD, Hit, Screener, country_code, load_list
+from chipex.screening import THRESHOLD, Hit, LoadReport, Screener, country_code, load_list
 from chipex.screening.lists import list_info
 from chipex.screening.store import Store
 
@@ -182,16 +182,39 @@ def match_cmd(
         console.print(f"  - {f.name} {f.value:.2f} ({f.effect}): {f.detail}", highlight=False)
 
 
+def _print_load(rep: LoadReport) -> None:
+    if rep.already_loaded:
+        console.print(f"snapshot {rep.snapshot_id} was already loaded; nothing changed")
+        return
+    title = f"loaded snapshot {rep.snapshot_id} (follows {rep.previous_id})"
+    t = Table("list", "previous", "loaded", "added", "removed", "changed", title=title)
+    dc = rep.delta_counts()
+    for code in sorted(set(rep.counts) | set(rep.previous_counts)):
+        d = dc.get(code, {})
+        t.add_row(code, f"{rep.previous_counts.get(code, 0):,}", f"{rep.counts.get(code, 0):,}",
+                  *(f"{d.get(k, 0):,}" for k in ("added", "removed", "changed")))  # fmt: skip
+    console.print(t)
+    if not rep.current:
+        console.print(
+            "[yellow]not current: a newer snapshot is in force; kept for orders of its dates[/yellow]"
+        )
+    for d in rep.forced:
+        console.print(f"[yellow]forced by {rep.forced_by} despite: {d}[/yellow]")
+
+
 @app.command("lists")
 def lists_cmd(
     load: Annotated[
         Path | None, typer.Option("--load", help="load a list file (.csv/.json CSL, DPL .txt)")
     ] = None,
     on: Annotated[str | None, typer.Option("--date", help="the list's source date (YYYY-MM-DD)")] = None,
-    force: Annotated[bool, typer.Option("--force", help="accept a drop of more than 10% in a list")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="accept a snapshot that fails the swap checks (recorded)")
+    ] = False,
+    user: Annotated[str, typer.Option("--user", help="who loads (recorded when forced)")] = "",
     as_json: JsonOpt = False,
 ) -> None:
-    """Show the loaded list snapshots and their counts; --load a new one (checked against the current)."""
+    """Show the accepted list snapshots and their counts; --load a new one (checked against the baselines)."""
     if load is not None:
         if not on:
             raise ChipexError("--load needs --date YYYY-MM-DD (the date the list was generated)")
@@ -199,38 +222,33 @@ def lists_cmd(
             when = date.fromisoformat(on)
         except ValueError:
             raise ChipexError(f"not a date: '{on}' (use YYYY-MM-DD)", field="date") from None
-        rep = load_list(load, when, force=force)
+        rep = load_list(load, when, force=force, user=user)
         if as_json:
-            emit_json({"loaded": rep.snapshot_id, "source_date": rep.source_date, "counts": rep.counts,
-                       "previous": rep.previous_id, "previous_counts": rep.previous_counts,
-                       "forced_drops": rep.forced_drops})  # fmt: skip
-            return
-        t = Table(
-            "list", "previous", "loaded", title=f"loaded snapshot {rep.snapshot_id} (was {rep.previous_id})"
-        )
-        for code in sorted(set(rep.counts) | set(rep.previous_counts)):
-            t.add_row(code, f"{rep.previous_counts.get(code, 0):,}", f"{rep.counts.get(code, 0):,}")
-        console.print(t)
-        for d in rep.forced_drops:
-            console.print(f"[yellow]forced despite: {d}[/yellow]")
+            emit_json(rep.to_dict())
+        else:
+            _print_load(rep)
         return
     s = Screener()
-    stored = Store().snapshots()
+    accepted = Store().accepted()
     if as_json:
         emit_json({"current": s.snapshot_id, "source_date": s.source_date, "counts": s.counts,
-                   "total": sum(s.counts.values()), "source": s.index.source,
-                   "loaded": [{"id": x.id, "source_date": x.source_date, "loaded_at": x.loaded_at,
-                               "counts": x.counts} for x in stored]})  # fmt: skip
+                   "total": sum(s.counts.values()), "source": s.index.source, "warnings": s.warnings(),
+                   "accepted": [{"id": x.id, "source_date": x.source_date, "loaded_at": x.loaded_at,
+                                 "origin": x.origin, "forced_by": x.forced_by, "forced_past": list(x.problems),
+                                 "counts": x.counts} for x in accepted]})  # fmt: skip
         return
     console.print(f"current snapshot [bold]{s.snapshot_id}[/bold] (list of {s.source_date}, "
                   f"{sum(s.counts.values()):,} entries)")  # fmt: skip
     console.print(f"[dim]source: {s.index.source}[/dim]")
+    for w in s.warnings():
+        console.print(f"[yellow]warning: {w}[/yellow]")
     t = Table("list", "entries", "name")
     for code, n in s.counts.items():
         t.add_row(code, f"{n:,}", list_info().get(code, {}).get("name", ""))
     console.print(t)
-    if stored:
-        console.print("loaded snapshots: " + ", ".join(f"{x.id} (loaded {x.loaded_at[:10]})" for x in stored))
+    console.print("accepted snapshots (by list date): " + ", ".join(
+        f"{x.id} ({'shipped' if x.loaded_at == 'shipped' else 'loaded ' + x.loaded_at[:10]}"
+        + (f", forced by {x.forced_by}" if x.forced_by else "") + ")" for x in accepted))  # fmt: skip
 
 
 @app.command("review")

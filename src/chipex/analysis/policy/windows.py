@@ -9,6 +9,15 @@ itself would have closed it (H800: letter 2023-10-23, rule 2023-11-17).
 
 Compute delivered: estimated shipments (a sourced file) spread evenly over their period, the part
 inside each window counted, in H100-equivalents on a TPP basis (chip TPP / H100 SXM TPP).
+
+What a window counts (COUNTS): only items subject to the EAR have US licence-free windows, and a
+window starts at the later of the chip's release and the first control that could reach it: the
+is-informed letter to its vendor (NVIDIA, AMD: 2022-08-26) or the first general rule (2022-10-07).
+Before that date nothing was controlled, so there was no window to close: the A100's pre-control
+years (2020-05-14 to 2022-08-26) are sales, not a loophole. A Chinese-designed chip (Ascend, Biren,
+Cambricon, Moore Threads) sold in China is not a US export: it has no window, and is listed as
+excluded with the reason. Whether the foreign direct product rule (15 CFR 734.9(h)) reaches a
+TSMC-made Ascend die is the order checker's jurisdiction step, not a window.
 """
 
 from __future__ import annotations
@@ -35,6 +44,17 @@ from chipex.rules import Rulebook
 from .common import ics, released
 
 SHIPMENTS_FILE = Path(__file__).parent / "data" / "shipments.yaml"
+COUNTS = (
+    "licence-free windows of items subject to the EAR (US-designed; interim test on the vendor's "
+    "headquarters until the catalog's designer_country lands), from the later of the chip's release and "
+    "the first control that could reach it (its vendor's is-informed letter, else the first general rule), "
+    "until the first date a licence is required; compute = estimated shipments inside the window, H100e on TPP"
+)
+# INTERIM (marked): designer country from the vendor's headquarters, used only when the catalog has
+# no `designer_country` yet (the catalog issue adds it). Huawei (Shenzhen), Cambricon (Beijing),
+# Biren (Shanghai), Moore Threads (Beijing): company websites / annual reports; every other catalog
+# vendor (NVIDIA, AMD, Intel, Google, AWS) is headquartered in the US.
+VENDOR_COUNTRY_INTERIM = {"huawei": "CN", "cambricon": "CN", "biren": "CN", "moore threads": "CN"}
 REFERENCE = "nvidia-h100-sxm"
 DAY = dt.timedelta(days=1)
 
@@ -95,6 +115,8 @@ class Exposure:
     released: str
     h100e_per_unit: float | None
     windows: list[Window]
+    from_date: str = ""  # the later of the release and the first control that could reach it
+    basis: str = ""  # why a US licence-free window is meaningful for it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +124,36 @@ class Exposure:
     @property
     def h100e(self) -> float:
         return sum(w.h100e for w in self.windows)
+
+
+def designer_country(chip: Chip) -> tuple[str, str]:
+    """(ISO country, where the answer comes from): the catalog's field when it has one, else the
+    interim vendor table."""
+    field_value = getattr(chip, "designer_country", None)  # the catalog issue's field, when it lands
+    if field_value is not None and getattr(field_value, "value", None):
+        return str(field_value.value), "catalog designer_country"
+    return VENDOR_COUNTRY_INTERIM.get(chip.vendor.lower(), "US"), "interim: vendor headquarters"
+
+
+def subject_to_ear(chip: Chip) -> tuple[bool, str]:
+    """Is a US licence-free window meaningful for this chip? (designer test; see COUNTS)"""
+    country, basis = designer_country(chip)
+    if country == "US":
+        return True, f"US-designed ({basis}): US-origin or the direct product of US technology"
+    return False, (
+        f"designer headquartered in {country} ({basis}): a sale there is not a US export, so no US "
+        "licence-free window; whether 15 CFR 734.9(h) reaches it is the jurisdiction step's question"
+    )
+
+
+def controls_start(chip: Chip, rulebook: Rulebook, regime: str) -> dt.date:
+    """The first control that could reach the chip: its vendor's is-informed letter, else the first
+    general licence requirement (listed-party requirements aside: they bind parties, not chips)."""
+    general = min(
+        r.starts for r in rulebook.licensing.requirements if r.id != "listed-party" and regime in r.regimes
+    )
+    letters = [x.effective for x in rulebook.letters if x.informed.lower() == chip.vendor.lower()]
+    return min([general, *letters])
 
 
 def _dates(chip: Chip, starts: list[dt.date], first: dt.date, until: dt.date) -> list[dt.date]:
@@ -149,15 +201,17 @@ def exposure_windows(
     until: dt.date | None = None,
     chips: list[str] | None = None,
 ) -> list[Exposure]:
-    """Every dated chip's licence-free windows to each destination, from the first rule on."""
+    """Every dated, EAR-subject chip's licence-free windows to each destination (see COUNTS)."""
     until = until or dt.date.today()
-    first = rulebook.versions[0].effective
     starts = Periods.of(rulebook).starts[1:]
-    wanted = {catalog.get(c).id for c in chips} if chips else None
-    pool = [
-        c for c in ics(catalog) if released(c) and released(c) <= until and (wanted is None or c.id in wanted)
+    pool = [c for c in candidates(catalog, until, chips) if subject_to_ear(c)[0]]
+    first_of = {c.id: controls_start(c, rulebook, regime) for c in pool}
+    rows = [
+        (d, c.id, dest)
+        for c in pool
+        for dest in destinations
+        for d in _dates(c, starts, first_of[c.id], until)
     ]
-    rows = [(d, c.id, dest) for c in pool for dest in destinations for d in _dates(c, starts, first, until)]
     answer = _decide(rows, catalog, rulebook, regime)
     letters = {letter.id for letter in rulebook.letters}
     h100 = measure(catalog.get(REFERENCE)).tpp
@@ -166,7 +220,7 @@ def exposure_windows(
         tpp = measure(chip).tpp
         per_unit = h100_equivalents(tpp, h100) if tpp is not None and h100 else None
         for dest in destinations:
-            dates = _dates(chip, starts, first, until)
+            dates = _dates(chip, starts, first_of[chip.id], until)
             wins: list[Window] = []
             open_at: dt.date | None = None
             for i, d in enumerate(dates):
@@ -190,6 +244,7 @@ def exposure_windows(
                     open_at = None
             if open_at is not None:
                 wins.append(Window(open_at.isoformat(), None, [], None, (until + DAY - open_at).days))
+            wins = [w for w in wins if w.days > 0]  # closed the day it opened: no window
             for w in wins:
                 ws, we = dt.date.fromisoformat(w.start), dt.date.fromisoformat(w.end) if w.end else None
                 low = high = Fraction(0)
@@ -212,6 +267,32 @@ def exposure_windows(
                 w.units = round(w.units, 1)
                 w.h100e = as_float(Fraction(w.units) * per_unit, 1) or 0.0 if per_unit else 0.0
             out.append(
-                Exposure(chip.name, chip.id, dest, released(chip).isoformat(), as_float(per_unit), wins)
+                Exposure(
+                    chip.name,
+                    chip.id,
+                    dest,
+                    released(chip).isoformat(),
+                    as_float(per_unit),
+                    wins,
+                    dates[0].isoformat(),
+                    subject_to_ear(chip)[1],
+                )
             )
     return out
+
+
+def candidates(catalog: Catalog, until: dt.date, chips: list[str] | None = None) -> list[Chip]:
+    """Dated integrated circuits released by `until` (or the named ones)."""
+    wanted = {catalog.get(c).id for c in chips} if chips else None
+    return [
+        c for c in ics(catalog) if released(c) and released(c) <= until and (wanted is None or c.id in wanted)
+    ]
+
+
+def excluded(catalog: Catalog, until: dt.date, chips: list[str] | None = None) -> list[dict[str, str]]:
+    """The chips that get no window because they are not subject to the EAR, each with the reason."""
+    return [
+        {"chip": c.name, "chip_id": c.id, "reason": subject_to_ear(c)[1]}
+        for c in candidates(catalog, until, chips)
+        if not subject_to_ear(c)[0]
+    ]

@@ -270,9 +270,12 @@ def windows_cmd(
     }
     rows = windows.exposure_windows(rulebook=default_rulebook(), **kw)
     baseline = windows.exposure_windows(rulebook=load_rulebook(), **kw) if active_reforms() else None
+    excluded = windows.excluded(cat, parse_date(until), chip)
     if json_out:
         emit_json(
             {
+                "counts": windows.COUNTS,
+                "excluded": excluded,
                 "reforms": _reform_note(),
                 "exposures": [e.to_dict() for e in rows],
                 "baseline": [e.to_dict() for e in baseline] if baseline is not None else None,
@@ -315,6 +318,12 @@ def windows_cmd(
     )
     if baseline is not None:
         console.print(f"baseline (no reform): {sum(e.h100e for e in baseline):,.0f} H100e")
+    console.print(f"counts: {windows.COUNTS}")
+    if excluded:
+        console.print(
+            f"no window ({len(excluded)}, not subject to the EAR): {', '.join(x['chip'] for x in excluded)}: "
+            f"{excluded[0]['reason'].split(' (')[0]}"
+        )
     console.print(f"[dim]{DISCLAIMER}[/dim]")
 
 

@@ -7,11 +7,11 @@ import datetime as dt
 import json
 
 import pytest
+from tests.chipex_cli import run_chipex
 
 from chipex.analysis.policy.windows import exposure_windows, load_shipments
 from chipex.catalog import default_catalog
 from chipex.rules import default_rulebook
-from tests.chipex_cli import run_chipex
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,7 @@ COMMANDS.update(
         "ledger": ("ledger_cmds", "Licences, caps, reservations and shipments, on SQLite (default) or PostgreSQL."),
         "audit": ("ledger_cmds", "The tamper-evident audit log: verify, export."),
         "flags": ("diversion_cmds", "The red-flag catalog: each flag's text, the inquiry it calls for, citation, date and inputs."),
+        "leakage": ("diversion_cmds", "How much AI compute reached China, by route (stockpiles, licensed, smuggled, domestic), in H100e with ranges."),
         "hubs": ("diversion_cmds", "Transshipment hubs on a date: cited events, country-group moves, billing-versus-shipping figures."),
     }
 )  # fmt: skip

@@ -5,6 +5,7 @@ They only render: the logic is in chipex.orders.red_flags and chipex.analysis.di
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -91,4 +92,43 @@ def hubs_cmd(as_of: AsOf = "today", json_out: JsonOpt = False) -> None:
             )
     console.print(t)
     console.print(out["note"])
+    console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+@app.command("leakage")
+def leakage_cmd(
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="random seed (results are reproducible)")] = 2025,
+    chart: Annotated[Path | None, typer.Option("--chart", help="write the chart here (.png or .svg)")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """How much AI compute reached China, by route (stockpiles, licensed, smuggled, domestic), in H100e with ranges."""
+    from chipex.analysis.diversion.leakage import leakage
+
+    d = leakage(draws=draws, seed=seed).to_dict()
+    if chart is not None:
+        from chipex.analysis.diversion.charts import leakage_chart
+
+        leakage_chart(d, chart)
+    if json_out:
+        emit_json(d)
+        return
+    t = Table(
+        "route", "p5", "median", "p95", "low case", "central", "high case", title=f"leakage, {d['unit']}"
+    )
+    for r, v in [*d["routes"].items(), ("total", d["total"])]:
+        t.add_row(r, *(f"{v[k]:,.0f}" for k in ("p5", "p50", "p95", "low", "central", "high")))
+    console.print(t)
+    h = d["hbm_constraint"]
+    console.print(
+        f"HBM cap on Ascend packages: {h['cap_packages']:,.0f} (binding in {h['binding_share_of_draws']:.1%} of draws)"
+    )
+    for m in d["measures"]:
+        console.print(
+            f"countermeasure: {m['id']} from {m['effective']}: {m['route']} x (1 - {m['reduction']}) ({m['citation']})"
+        )
+    console.print(f"method: {d['method']}")
+    console.print("not counted: " + "; ".join(d["not_counted"]))
+    if chart is not None:
+        console.print(f"chart: {chart}")
     console.print(f"[dim]{DISCLAIMER}[/dim]")

@@ -124,7 +124,7 @@ def _entry(row: dict[str, Any], *, file: str, record: int) -> Entry:
         ident = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()[:40]
     return Entry(
         id=ident,
-        list=list_code(str(row["source"])),
+        list=str(row.get("list_code") or list_code(str(row["source"]))),
         source=str(row["source"]).strip(),
         name=str(row["name"]).strip(),
         alt_names=_split(str(row.get("alt_names") or "")),
@@ -245,17 +245,33 @@ def _parse_dpl(text: str, file: str) -> list[Entry]:
 _PARSED: dict[tuple[str, date, str], Snapshot] = {}  # snapshots are read-only: each parsed once per process
 
 
+def _parse_ftm(text: str, file: str) -> list[Entry]:
+    from chipex.screening import ftm
+
+    return [_entry(row, file=file, record=i) for i, row in ftm.rows(text, file)]
+
+
+FTM_SUFFIXES = (".ftm.json", ".jsonl", ".ndjson")
+
+
 def read_snapshot(path: Path, source_date: date, *, source: str | None = None) -> Snapshot:
-    """Parse a list file (consolidated.csv / .json, or the DPL .txt; optionally .gz) into a snapshot."""
+    """Parse a list file (consolidated.csv / .json, the DPL .txt, or an OpenSanctions FollowTheMoney
+    export `*.ftm.json` / `.jsonl`; optionally .gz) into a snapshot."""
     text, digest = _read_text(path)
     file = str(path)
     key = (digest, source_date, source or file)
     if key in _PARSED:
         return _PARSED[key]
     stem = path.name.removesuffix(".gz").lower()
-    parse = {".json": _parse_json, ".txt": _parse_dpl, ".csv": _parse_csv}.get(Path(stem).suffix)
+    parse = (
+        _parse_ftm
+        if stem.endswith(FTM_SUFFIXES)
+        else {".json": _parse_json, ".txt": _parse_dpl, ".csv": _parse_csv}.get(Path(stem).suffix)
+    )
     if parse is None:
-        raise ChipexError("unknown list format: expected .csv, .json or .txt (optionally .gz)", file=file)
+        raise ChipexError(
+            "unknown list format: expected .csv, .json, .txt or .ftm.json/.jsonl (optionally .gz)", file=file
+        )
     try:
         entries = parse(text, file)
     except csv.Error as exc:  # a stray quote, NUL or newline the csv module cannot read

@@ -73,7 +73,10 @@ def load_list(
     """Parse a list file and keep it as an accepted snapshot (current if it is the newest). Refused
     (ChipexError, nothing changed) if it does not parse, or fails the swap checks unless `force`."""
     store = Store(home)
-    new = read_snapshot(path, source_date)
+    new = read_snapshot(path, source_date, source=origin or None)
+    if any(s.id == new.id for s in store.accepted()):
+        return LoadReport(new.id, new.source_date, new.counts, new.id, new.counts, [], [], "", {},
+                          already_loaded=True, current=store.current().id == new.id)  # fmt: skip
     bases = baselines(store, source_date, exclude=new.id)
     base_snaps = [read_stored(b) for b in bases]
     problems: list[str] = []
@@ -81,18 +84,15 @@ def load_list(
         problems.append(f"{len(rep):,} entry id(s) repeat (first: {rep[0][:16]})")
     for b, snap in zip(bases, base_snaps, strict=True):
         problems += [f"{p} against {b.id}" for p in swap_problems(snap, new)]
-    already = any(s.id == new.id for s in store.accepted())
-    if problems and not force and not already:
+    if problems and not force:
         raise ChipexError(
             "refused: " + "; ".join(problems) + " (use --force --user NAME if the change is real)",
             file=str(path),
         )
-    forced_by = (user or os_user()) if problems and not already else ""
-    if not already:
-        store.add_snapshot(new, path, forced_by=forced_by, problems=tuple(problems), origin=origin)
+    forced_by = (user or os_user()) if problems else ""
+    store.add_snapshot(new, path, forced_by=forced_by, problems=tuple(problems), origin=origin)
     prev, prev_snap = bases[0], base_snaps[0]
     return LoadReport(
         new.id, new.source_date, new.counts, prev.id, prev_snap.counts, [b.id for b in bases],
-        problems if forced_by else [], forced_by, delta(prev_snap, new), already,
-        store.current().id == new.id,
+        problems, forced_by, delta(prev_snap, new), current=store.current().id == new.id,
     )  # fmt: skip

@@ -30,7 +30,7 @@ COMMANDS.update(
         "charts": ("policy_cmds", "PNG charts: TPP x performance density with controlled regions, rules vs launches, exposure windows."),
         "screen": ("screen_cmds", "Screen a party (or a CSV of parties) against the US Consolidated Screening List."),
         "match": ("screen_cmds", "Score two names directly, with the feature-by-feature explanation."),
-        "lists": ("screen_cmds", "Show the loaded list snapshots and their counts; --load a new one (checked against the current)."),
+        "lists": ("lists_cmds", "Show the accepted list snapshots and their counts; --load a file, or update from trade.gov."),
         "review": ("screen_cmds", "Record a reviewer's decision on a hit; later screens honour it."),
         "compute": ("compute_cmds", "Compute accounting: what a fleet can train and serve, chip equivalence, published runs."),
         "ledger": ("ledger_cmds", "Licences, caps, reservations and shipments, on SQLite (default) or PostgreSQL."),

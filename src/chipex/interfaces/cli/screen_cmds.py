@@ -1,4 +1,4 @@
-"""Screening commands: screen, match, lists, review."""
+"""Screening commands: screen, match, review (the lists are in lists_cmds)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,26 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json, err_console
-from chipex.screening import THRESHOLD, Hit, LoadReport, Screener, country_code, load_list
-from chipex.screening.lists import list_info
-from chipex.screening.store import Store
+from chipex.interfaces.cli.lists_cmds import parse_date
+from chipex.screening import THRESHOLD, Hit, Screener, country_code
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 ThresholdOpt = Annotated[
     float, typer.Option("--threshold", min=0.0, max=1.0, help="report hits scoring at least this")
+]
+ListAsOfOpt = Annotated[
+    str,
+    typer.Option("--list-as-of", help="screen against the list in force on this date (YYYY-MM-DD), or today"),
+]
+WarnAgeOpt = Annotated[
+    int, typer.Option("--warn-list-age", min=0, help="warn when the list is older than this many days")
+]
+MaxAgeOpt = Annotated[
+    int | None,
+    typer.Option("--max-list-age", min=0, help="an error when the list is older than this many days"),
 ]
 OUT_COLUMNS = (
     "row", "party_id", "party_name", "party_country", "status", "score", "list", "entry_id", "entry_name",
@@ -32,10 +41,28 @@ def _explain(h: Hit) -> str:
     return "; ".join(f"{f.name} {f.value:.2f} [{f.effect}]: {f.detail}" for f in h.features)
 
 
-def _print_hits(name: str, hits: list[Hit], s: Screener, limit: int) -> None:
+def list_warnings(s: Screener, on: date, warn_age: int, max_age: int | None) -> list[str]:
+    """The list's warnings for a screen on `on`; an error instead when it is older than `max_age`."""
+    age = (on - s.source_date).days
+    if max_age is not None and age > max_age:
+        raise ChipexError(
+            f"list snapshot {s.snapshot_id} of {s.source_date} is {age} days old on {on}, more than "
+            f"--max-list-age {max_age} (update it with 'chipex lists update')"
+        )
+    return s.warnings(on, warn_age)
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    for w in warnings:
+        console.print(f"[yellow]warning: {w}[/yellow]")
+
+
+def _print_hits(name: str, hits: list[Hit], s: Screener, limit: int, warnings: list[str]) -> None:
     console.print(
-        f"[bold]{name}[/bold]: {len(hits)} hit(s) at >= {s.threshold:.2f} (snapshot {s.snapshot_id})"
+        f"[bold]{name}[/bold]: {len(hits)} hit(s) at >= {s.threshold:.2f} (snapshot {s.snapshot_id}, "
+        f"list of {s.source_date})"
     )
+    _print_warnings(warnings)
     for h in hits[:limit]:
         alias = " (alias)" if h.matched_alias else ""
         console.print(
@@ -78,7 +105,7 @@ def _read_parties(path: Path) -> list[dict[str, str]]:
         raise ChipexError(f"not a readable CSV file: {exc}", file=str(path)) from None
 
 
-def _screen_file(s: Screener, file: Path, out: Path | None, as_json: bool) -> None:
+def _screen_file(s: Screener, file: Path, out: Path | None, as_json: bool, warnings: list[str]) -> None:
     parties = _read_parties(file)
     with Progress(
         TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -116,14 +143,17 @@ def _screen_file(s: Screener, file: Path, out: Path | None, as_json: bool) -> No
             raise ChipexError(f"cannot write: {exc.strerror}", file=str(out)) from None
     summary = {"parties": len(parties), "distinct": len({id(h) for h in results}),  # screen_many shares one list per distinct party
                "flagged": flagged, "hits": sum(len(h) for h in results), "snapshot_id": s.snapshot_id,
+               "snapshot_date": s.source_date, "warnings": warnings,
                "threshold": s.threshold, "out": str(out) if out else None}  # fmt: skip
     if as_json:
         emit_json({**summary, "results": rows} if out is None else summary)
         return
     console.print(
         f"{summary['parties']} parties ({summary['distinct']} distinct): {flagged} flagged, {summary['hits']} hits"
-        f" at >= {s.threshold:.2f}; snapshot {s.snapshot_id}" + (f"; written to {out}" if out else "")
+        f" at >= {s.threshold:.2f}; snapshot {s.snapshot_id} (list of {s.source_date})"
+        + (f"; written to {out}" if out else "")
     )
+    _print_warnings(warnings)
     if out is None:
         for r in rows:
             if r["status"] == "hit":
@@ -142,6 +172,9 @@ def screen_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="with --file: write hits to this CSV")] = None,
     threshold: ThresholdOpt = THRESHOLD,
     limit: Annotated[int, typer.Option("--limit", min=1, help="hits shown (text output)")] = 5,
+    list_as_of: ListAsOfOpt = "today",
+    warn_age: WarnAgeOpt = 7,
+    max_age: MaxAgeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Screen a party (or a CSV of parties) against the US Consolidated Screening List."""
@@ -149,17 +182,20 @@ def screen_cmd(
         raise ChipexError("give a party name or --file parties.csv (not both)")
     if out is not None and file is None:
         raise ChipexError("--out needs --file")
-    s = Screener(threshold=threshold)
+    on = date.today() if list_as_of == "today" else parse_date(list_as_of, "list-as-of")
+    s = Screener(threshold=threshold, as_of=None if list_as_of == "today" else on)
+    warnings = list_warnings(s, on, warn_age, max_age)
     if file is not None:
-        _screen_file(s, file, out, as_json)
+        _screen_file(s, file, out, as_json, warnings)
         return
     assert name is not None
     hits = s.screen(name, country, address=address)
     if as_json:
         emit_json({"query": name, "country": country_code(country), "threshold": s.threshold,
-                   "snapshot_id": s.snapshot_id, "hits": [h.to_dict() for h in hits]})  # fmt: skip
+                   "snapshot_id": s.snapshot_id, "snapshot_date": s.source_date, "warnings": warnings,
+                   "hits": [h.to_dict() for h in hits]})  # fmt: skip
     else:
-        _print_hits(name, hits, s, limit)
+        _print_hits(name, hits, s, limit, warnings)
 
 
 @app.command("match")
@@ -180,75 +216,6 @@ def match_cmd(
     )
     for f in r.features:
         console.print(f"  - {f.name} {f.value:.2f} ({f.effect}): {f.detail}", highlight=False)
-
-
-def _print_load(rep: LoadReport) -> None:
-    if rep.already_loaded:
-        console.print(f"snapshot {rep.snapshot_id} was already loaded; nothing changed")
-        return
-    title = f"loaded snapshot {rep.snapshot_id} (follows {rep.previous_id})"
-    t = Table("list", "previous", "loaded", "added", "removed", "changed", title=title)
-    dc = rep.delta_counts()
-    for code in sorted(set(rep.counts) | set(rep.previous_counts)):
-        d = dc.get(code, {})
-        t.add_row(code, f"{rep.previous_counts.get(code, 0):,}", f"{rep.counts.get(code, 0):,}",
-                  *(f"{d.get(k, 0):,}" for k in ("added", "removed", "changed")))  # fmt: skip
-    console.print(t)
-    if not rep.current:
-        console.print(
-            "[yellow]not current: a newer snapshot is in force; kept for orders of its dates[/yellow]"
-        )
-    for d in rep.forced:
-        console.print(f"[yellow]forced by {rep.forced_by} despite: {d}[/yellow]")
-
-
-@app.command("lists")
-def lists_cmd(
-    load: Annotated[
-        Path | None, typer.Option("--load", help="load a list file (.csv/.json CSL, DPL .txt)")
-    ] = None,
-    on: Annotated[str | None, typer.Option("--date", help="the list's source date (YYYY-MM-DD)")] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="accept a snapshot that fails the swap checks (recorded)")
-    ] = False,
-    user: Annotated[str, typer.Option("--user", help="who loads (recorded when forced)")] = "",
-    as_json: JsonOpt = False,
-) -> None:
-    """Show the accepted list snapshots and their counts; --load a new one (checked against the baselines)."""
-    if load is not None:
-        if not on:
-            raise ChipexError("--load needs --date YYYY-MM-DD (the date the list was generated)")
-        try:
-            when = date.fromisoformat(on)
-        except ValueError:
-            raise ChipexError(f"not a date: '{on}' (use YYYY-MM-DD)", field="date") from None
-        rep = load_list(load, when, force=force, user=user)
-        if as_json:
-            emit_json(rep.to_dict())
-        else:
-            _print_load(rep)
-        return
-    s = Screener()
-    accepted = Store().accepted()
-    if as_json:
-        emit_json({"current": s.snapshot_id, "source_date": s.source_date, "counts": s.counts,
-                   "total": sum(s.counts.values()), "source": s.index.source, "warnings": s.warnings(),
-                   "accepted": [{"id": x.id, "source_date": x.source_date, "loaded_at": x.loaded_at,
-                                 "origin": x.origin, "forced_by": x.forced_by, "forced_past": list(x.problems),
-                                 "counts": x.counts} for x in accepted]})  # fmt: skip
-        return
-    console.print(f"current snapshot [bold]{s.snapshot_id}[/bold] (list of {s.source_date}, "
-                  f"{sum(s.counts.values()):,} entries)")  # fmt: skip
-    console.print(f"[dim]source: {s.index.source}[/dim]")
-    for w in s.warnings():
-        console.print(f"[yellow]warning: {w}[/yellow]")
-    t = Table("list", "entries", "name")
-    for code, n in s.counts.items():
-        t.add_row(code, f"{n:,}", list_info().get(code, {}).get("name", ""))
-    console.print(t)
-    console.print("accepted snapshots (by list date): " + ", ".join(
-        f"{x.id} ({'shipped' if x.loaded_at == 'shipped' else 'loaded ' + x.loaded_at[:10]}"
-        + (f", forced by {x.forced_by}" if x.forced_by else "") + ")" for x in accepted))  # fmt: skip
 
 
 @app.command("review")

@@ -27,7 +27,7 @@ def version_lines(verbose: bool) -> list[str]:
     from chipex.screening.store import Store
 
     current = Store().current()
-    if current is None:
+    if current.loaded_at == "shipped":
         lines.append(f"party lists: the shipped snapshot {DEFAULT_FILE} (list of {DEFAULT_DATE})")
     else:
         lines.append(

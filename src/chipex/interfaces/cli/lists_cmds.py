@@ -1,0 +1,122 @@
+"""List commands: show the accepted snapshots, load a file, update from trade.gov."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from chipex.errors import ChipexError
+from chipex.interfaces.cli.app import app, console, emit_json
+from chipex.screening import LoadReport, Screener, load_list
+from chipex.screening.lists import list_info
+from chipex.screening.store import Store
+
+lists_app = typer.Typer(
+    help="Show the accepted list snapshots and their counts; --load a file, or update from trade.gov.",
+    invoke_without_command=True,
+)
+app.add_typer(lists_app, name="lists")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="accept a snapshot that fails the swap checks (recorded with --user)")
+]
+UserOpt = Annotated[str, typer.Option("--user", help="who loads (recorded when forced)")]
+
+
+def parse_date(value: str, opt: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ChipexError(f"not a date: '{value}' (use YYYY-MM-DD)", field=opt) from None
+
+
+def print_load(rep: LoadReport, as_json: bool) -> None:
+    if as_json:
+        emit_json(rep.to_dict())
+        return
+    if rep.already_loaded:
+        console.print(f"snapshot {rep.snapshot_id} was already loaded; nothing changed")
+        return
+    title = f"loaded snapshot {rep.snapshot_id} (follows {rep.previous_id})"
+    t = Table("list", "previous", "loaded", "added", "removed", "changed", title=title)
+    dc = rep.delta_counts()
+    for code in sorted(set(rep.counts) | set(rep.previous_counts)):
+        d = dc.get(code, {})
+        t.add_row(code, f"{rep.previous_counts.get(code, 0):,}", f"{rep.counts.get(code, 0):,}",
+                  *(f"{d.get(k, 0):,}" for k in ("added", "removed", "changed")))  # fmt: skip
+    console.print(t)
+    if not rep.current:
+        console.print(
+            "[yellow]not current: a newer snapshot is in force; kept for orders of its dates[/yellow]"
+        )
+    for d in rep.forced:
+        console.print(f"[yellow]forced by {rep.forced_by} despite: {d}[/yellow]")
+
+
+@lists_app.callback()
+def lists_cmd(
+    ctx: typer.Context,
+    load: Annotated[
+        Path | None, typer.Option("--load", help="load a list file (.csv/.json CSL, DPL .txt, FtM .jsonl)")
+    ] = None,
+    on: Annotated[str | None, typer.Option("--date", help="the list's source date (YYYY-MM-DD)")] = None,
+    force: ForceOpt = False,
+    user: UserOpt = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the accepted list snapshots and their counts; --load a file, or update from trade.gov."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if load is not None:
+        if not on:
+            raise ChipexError("--load needs --date YYYY-MM-DD (the date the list was generated)")
+        print_load(load_list(load, parse_date(on, "date"), force=force, user=user), as_json)
+        return
+    s = Screener()
+    accepted = Store().accepted()
+    if as_json:
+        emit_json({"current": s.snapshot_id, "source_date": s.source_date, "counts": s.counts,
+                   "total": sum(s.counts.values()), "source": s.index.source, "warnings": s.warnings(),
+                   "accepted": [{"id": x.id, "source_date": x.source_date, "loaded_at": x.loaded_at,
+                                 "origin": x.origin, "forced_by": x.forced_by, "forced_past": list(x.problems),
+                                 "counts": x.counts} for x in accepted]})  # fmt: skip
+        return
+    console.print(f"current snapshot [bold]{s.snapshot_id}[/bold] (list of {s.source_date}, "
+                  f"{sum(s.counts.values()):,} entries)")  # fmt: skip
+    console.print(f"[dim]source: {s.index.source}[/dim]")
+    for w in s.warnings():
+        console.print(f"[yellow]warning: {w}[/yellow]")
+    t = Table("list", "entries", "name")
+    for code, n in s.counts.items():
+        t.add_row(code, f"{n:,}", list_info().get(code, {}).get("name", ""))
+    console.print(t)
+    console.print("accepted snapshots (by list date): " + ", ".join(
+        f"{x.id} ({'shipped' if x.loaded_at == 'shipped' else 'loaded ' + x.loaded_at[:10]}"
+        + (f", forced by {x.forced_by}" if x.forced_by else "") + ")" for x in accepted))  # fmt: skip
+
+
+@lists_app.command("update")
+def update_cmd(
+    url: Annotated[
+        str | None, typer.Option("--url", help="where to download from (default: trade.gov)")
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="the list's date (default: the server's Last-Modified, else today)"),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="seconds without data")] = 60.0,
+    force: ForceOpt = False,
+    user: UserOpt = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Download the Consolidated Screening List and load it through the same checks as --load."""
+    from chipex.screening.update import OFFICIAL_URL, update
+
+    rep = update(url or OFFICIAL_URL, source_date=parse_date(on, "date") if on else None, timeout=timeout,
+                 force=force, user=user)  # fmt: skip
+    print_load(rep, as_json)

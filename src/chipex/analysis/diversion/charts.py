@@ -44,3 +44,62 @@ def leakage_chart(d: dict[str, Any], path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def flows_chart(d: dict[str, Any], series: dict[Any, dict[Any, float]], path: Path) -> Path:
+    """Mirror gaps, re-export ratios, and monthly series with the rule dates marked."""
+    _check(path)
+    plt = _pyplot()
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(16, 4.4))
+    gaps = d["mirror_gaps"][:12]
+    labels = [f"{g['exporter']}>{g['importer']} {g['hs']} {g['period']}" for g in gaps]
+    x = range(len(gaps))
+    a.bar(
+        [i - 0.2 for i in x],
+        [g["exporter_reported_fob"] / 1e6 for g in gaps],
+        0.4,
+        label="exporter-reported (FOB)",
+    )
+    a.bar(
+        [i + 0.2 for i in x],
+        [g["importer_reported_fob"] / 1e6 for g in gaps],
+        0.4,
+        label="importer-reported (to FOB)",
+    )
+    a.set_xticks(list(x), labels, rotation=30, ha="right", fontsize=7)
+    a.set_ylabel("USD million")
+    a.set_title("Mirror gaps")
+    a.legend(frameon=False, fontsize=7)
+    rx = d["reexport_ratios"][:12]
+    b.bar(
+        [f"{r['hub']} {r['hs']} {r['period']}" for r in rx],
+        [r["reexport_ratio"] for r in rx],
+        color="#4c72b0",
+        label="all partners",
+    )
+    b.bar(
+        [f"{r['hub']} {r['hs']} {r['period']}" for r in rx],
+        [r["to_china_share_of_imports"] for r in rx],
+        color="#c44e52",
+        label="to CN/HK/MO",
+    )
+    b.set_title("Hub exports + re-exports / imports")
+    b.tick_params(axis="x", rotation=30, labelsize=7)
+    b.legend(frameon=False, fontsize=7)
+    for name, s in list(series.items())[:5]:
+        months = sorted(s)
+        c.plot(months, [s[m] / 1e6 for m in months], marker="o", label=name)
+    import datetime as dt
+
+    dates = sorted({dt.date.fromisoformat(e["date"]) for e in d["jumps"] + d["published_jumps"]})
+    for day in dates:
+        c.axvline(day, color="grey", lw=0.6, ls="--")
+    c.set_title("Monthly series; dashed: rule dates")
+    c.set_ylabel("USD million")
+    c.tick_params(axis="x", rotation=30, labelsize=7)
+    c.legend(frameon=False, fontsize=6)
+    fig.text(0.01, 0.01, d["caveat"], fontsize=6)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

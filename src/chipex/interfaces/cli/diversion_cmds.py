@@ -132,3 +132,116 @@ def leakage_cmd(
     if chart is not None:
         console.print(f"chart: {chart}")
     console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+@app.command("flows")
+def flows_cmd(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="UN Comtrade-format CSV file(s) you downloaded")
+    ] = None,
+    cif_fob: Annotated[
+        float, typer.Option("--cif-fob", help="CIF/FOB factor for importer values without FOB")
+    ] = 1.10,
+    window: Annotated[int, typer.Option("--window", help="months before/after a rule date")] = 3,
+    chart: Annotated[Path | None, typer.Option("--chart", help="write the chart here (.png or .svg)")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Trade-flow gaps: mirror gaps, hub re-export ratios and jumps around rule dates (HS codes are wider than ECCNs)."""
+    from chipex.analysis.diversion.flows import analyse
+
+    rep = analyse(files or [], default_rulebook(), cif_fob=cif_fob, window=window)
+    d = rep.to_dict()
+    if chart is not None:
+        from chipex.analysis.diversion.charts import flows_chart
+
+        flows_chart(d, rep.series, chart)
+    if json_out:
+        emit_json(d)
+        return
+    console.print(f"[bold yellow]{d['caveat']}[/bold yellow]")
+    console.print(
+        f"files: {', '.join(d['files']) or 'none (published figures only)'}; {d['rows_in_scope']:,} rows in HS {', '.join(d['hs_codes'])}"
+    )
+    if d["mirror_gaps"]:
+        t = Table(
+            "period",
+            "exporter",
+            "importer",
+            "HS",
+            "exporter FOB",
+            "importer FOB",
+            "gap",
+            "gap %",
+            "basis",
+            title="mirror gaps",
+        )
+        for g in d["mirror_gaps"]:
+            t.add_row(
+                g["period"],
+                g["exporter"],
+                g["importer"],
+                g["hs"],
+                f"{g['exporter_reported_fob']:,.0f}",
+                f"{g['importer_reported_fob']:,.0f}",
+                f"{g['gap']:,.0f}",
+                f"{g['gap_pct']:.1f}",
+                g["basis"],
+            )
+        console.print(t)
+    if d["reexport_ratios"]:
+        t = Table(
+            "period",
+            "hub",
+            "HS",
+            "imports",
+            "exports+re-exports",
+            "ratio",
+            "to CN/HK/MO share",
+            title="hub re-export ratios",
+        )
+        for r in d["reexport_ratios"]:
+            t.add_row(
+                r["period"],
+                r["hub"],
+                r["hs"],
+                f"{r['imports']:,.0f}",
+                f"{r['exports_and_reexports']:,.0f}",
+                f"{r['reexport_ratio']:.2f}",
+                f"{r['to_china_share_of_imports']:.2f}",
+            )
+        console.print(t)
+    t = Table(
+        "series",
+        "date",
+        "rule",
+        "run-up (3 mo before / 3 before that)",
+        "after / before",
+        title="jumps around rule dates",
+    )
+    for e in d["jumps"] + d["published_jumps"]:
+        fmt = lambda v: "-" if v is None else f"{v:.2f}x"  # noqa: E731
+        t.add_row(
+            f"{e['reporter']}>{e['partner']} {e['flow']} {e['hs']}",
+            e["date"],
+            e["rule"],
+            fmt(e["run_up"]),
+            fmt(e["after"]),
+        )
+    console.print(t)
+    t = Table(
+        "period", "flow", "what", "USD", "y/y %", "source", "conf.", title="published figures (shipped)"
+    )
+    for p in d["published"]:
+        t.add_row(
+            p["period"],
+            f"{p['reporter']}>{p['partner']}",
+            p["what"],
+            "-" if p["value_usd"] is None else f"{p['value_usd']:,.0f}",
+            "-" if p["yoy_pct"] is None else f"{p['yoy_pct']:,.0f}",
+            p["source"],
+            p["confidence"],
+        )
+    console.print(t)
+    if chart is not None:
+        console.print(f"chart: {chart}")
+    console.print(f"[dim]{DISCLAIMER}[/dim]")

@@ -89,19 +89,14 @@ def _run(engine: OrderEngine, con: duckdb.DuckDBPyConnection, items: dict, backe
     return backend, engine.expression(lines, backend)
 
 
-def _screener(enabled: bool):
-    """The restricted-party screener (list snapshot in CHIPEX_HOME, else the shipped one), or None."""
+def _screener(enabled: bool, regime: str, list_as_of: str):
+    """How to screen the parties (the list snapshot in force on each line's date, from CHIPEX_HOME,
+    else the shipped one; `list_as_of="today"` for today's), or None."""
     if not enabled:
         return None
-    from chipex.screening import Screener
+    from chipex.orders.parties import PartyScreening
 
-    home = os.environ.get("CHIPEX_HOME", "")
-    if home not in _SCREENERS:
-        _SCREENERS[home] = Screener()
-    return _SCREENERS[home]
-
-
-_SCREENERS: dict[str, Any] = {}
+    return PartyScreening(regime=regime, list_as_of=list_as_of)
 
 
 def check_book(
@@ -114,6 +109,7 @@ def check_book(
     rulebook: Rulebook | None = None,
     reject_file: Path | None = None,
     screen: bool = True,
+    list_as_of: str = "order",
 ) -> CheckReport:
     """Check every line of an order book; write results to `out` (Parquet, CSV or JSON Lines)."""
     with tempfile.TemporaryDirectory(prefix="chipex-duckdb-") as spill:
@@ -130,7 +126,7 @@ def check_book(
             label=str(path),
             offset=offset,
             materialize=file_format(path) != "parquet",
-            screener=_screener(screen and _has_parties(con)),
+            screener=_screener(screen and _has_parties(con), eng.regime, list_as_of),
             party_lists=eng.rulebook.licensing.party_lists,
         )
         n_bad = len(loaded.rejected)
@@ -217,7 +213,9 @@ class SingleOrders:
         sql = str(self.backend.compile(engine.expression(self.backend.table("orders_valid"), self.backend)))
         self.con.execute(f"PREPARE chipex_check AS {sql}")  # bound once; data is read afresh each run
 
-    def check(self, row: dict[str, str | None], screen: bool = True) -> dict[str, Any]:
+    def check(
+        self, row: dict[str, str | None], screen: bool = True, list_as_of: str = "order"
+    ) -> dict[str, Any]:
         self.con.register(
             "orders_raw", pa.table({c: pa.array([row.get(c)], pa.string()) for c in (*REQUIRED, *OPTIONAL)})
         )
@@ -227,7 +225,9 @@ class SingleOrders:
             self.engine.rulebook.countries,
             label="order",
             offset=0,
-            screener=_screener(screen and bool(row.get("end_user") or row.get("consignee"))),
+            screener=_screener(
+                screen and bool(row.get("end_user") or row.get("consignee")), self.engine.regime, list_as_of
+            ),
             party_lists=self.engine.rulebook.licensing.party_lists,
         )
         if loaded.rejected:
@@ -259,6 +259,7 @@ def check_order(
     rulebook: Rulebook | None = None,
     engine: OrderEngine | None = None,
     screen: bool = True,
+    list_as_of: str = "order",
     **optional: str | None,
 ) -> dict[str, Any]:
     """One order, explained: the same validation and rule expression as a whole book."""
@@ -271,4 +272,4 @@ def check_order(
         single = _SINGLE[id(eng)] = SingleOrders(eng)
     row = {"date": str(date), "item": item, "quantity": str(quantity), "destination": destination}
     row.update({k: (None if v is None else str(v)) for k, v in optional.items()})
-    return single.check(row, screen)
+    return single.check(row, screen, list_as_of)

@@ -97,6 +97,8 @@ def when_expr(t: Table, w: When) -> BooleanValue:
         cond = cond & (t.dram_bandwidth < ibis.literal(w.dram_bandwidth_below, type=DECIMAL)).fill_null(False)
     if w.listed_party is not None:
         cond = cond & (t.party_listed == w.listed_party).fill_null(False)
+    if w.affiliate_party is not None:
+        cond = cond & (t.party_affiliate == w.affiliate_party).fill_null(False)
     if w.tier:
         cond = cond & t.dest_tier.isin(w.tier).fill_null(False)
     if w.any:

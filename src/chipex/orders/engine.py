@@ -48,6 +48,7 @@ RESULT_COLUMNS = [
     "policy_rule",
     "depends_on",
     "party_entries",
+    "list_snapshot",
     "tpp_total",
     "red_flags",
 ]
@@ -225,7 +226,7 @@ class OrderEngine:
             branches.append((cond, pol.id))
         policy_rule = ibis.cases(*branches, else_=None)
         policy = ibis.ifelse(
-            policy_rule == "listed-party",
+            policy_rule.isin(["listed-party", "affiliate-of-listed-party"]),
             t.party_policy,
             policy_rule.substitute({p.id: p.policy for p in lic.policies}),
         )
@@ -233,6 +234,7 @@ class OrderEngine:
         depends = ibis.ifelse(possible, "is-informed: exporter not given;", "").concat(
             ibis.ifelse(t.depends != "", t.depends.concat(";"), "").fill_null(""),
             ibis.ifelse(t.party_flags.notnull(), ibis.literal("red flag: ").concat(t.party_flags, ";"), ""),
+            ibis.ifelse(t.party_depends.notnull(), t.party_depends.concat(";"), ""),
         )
         return t.mutate(
             eccn=ibis.ifelse(t.eccn == "", None, t.eccn),

@@ -40,7 +40,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine) -> dict[str, Any]:
     for rid in split_ids(row["reasons"]):
         certain = not rid.endswith("?")
         rid = rid.rstrip("?")
-        if rid == "listed-party":
+        if rid in ("listed-party", "affiliate-of-listed-party"):
             r = reqs[rid]
             reasons.append(
                 {
@@ -49,8 +49,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine) -> dict[str, Any]:
                     "citation": row["party_entries"],
                     "confidence": r.confidence,
                     "met": True,
-                    "detail": f"{r.text} Match: {row['party_entries']}. The list is today's snapshot, not "
-                    f"the list in force on {on}.",
+                    "detail": f"{r.text} Match: {row['party_entries']}. List: {row['list_snapshot']}.",
                 }
             )
         elif rid in reqs:
@@ -138,6 +137,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine) -> dict[str, Any]:
         "rule_version": version.id if version else None,
         "tpp_total": float(row["tpp_total"]) if row["tpp_total"] is not None else None,
         "parties": row["party_entries"],
+        "list_snapshot": row["list_snapshot"],
         "classification": classification.to_dict() if classification else None,
         "disclaimer": DISCLAIMER,
     }

@@ -17,6 +17,7 @@ import pyarrow as pa
 from chipex.catalog import Catalog
 from chipex.catalog.model import Chip
 from chipex.errors import ChipexError, UnknownChipError
+from chipex.orders.parties import PartyScreening, screen_parties
 from chipex.orders.schema import (
     COUNTRY_FIELDS,
     FIELD_TYPES,
@@ -29,7 +30,6 @@ from chipex.orders.schema import (
 from chipex.orders.tables import ItemStatus
 from chipex.rules.countries import Countries
 from chipex.rules.model import PartyLists
-from chipex.screening import Screener
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 
@@ -123,7 +123,7 @@ def load_orders(
     offset: int,
     materialize: bool = True,
     max_errors: int = 50,
-    screener: Screener | None = None,
+    screener: PartyScreening | None = None,
     party_lists: PartyLists | None = None,
 ) -> Loaded:
     """Validate and normalise the view `orders_raw` into the view `orders_valid`."""
@@ -234,23 +234,19 @@ def load_orders(
     for line, fld, msg in bad:
         value = con.execute(f'SELECT "{fld}" FROM orders_checked WHERE line = ?', [line]).fetchall()[0][0]
         rejected.append(Rejected(line, fld, value, msg))
-    _screen_parties(con, screener, party_lists)
+    screen_parties(con, screener, party_lists)
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW orders_valid AS
         SELECT o.line, CAST(o.date AS DATE) AS date, o.item, o.item_id, CAST(o.units AS BIGINT) AS units,
                CAST(o.quantity AS BIGINT) AS quantity, o.destination_code AS destination, o.end_user,
                o.end_user_hq_code AS end_user_hq, o.parent_hq_code AS parent_hq, o.consignee,
                o.end_use_category AS end_use, o.end_use AS end_use_text, o.ship_from_code AS ship_from, o.exporter,
-               coalesce(pe.listed, false) OR coalesce(pc.listed, false) AS party_listed,
-               NULLIF(concat_ws('; ', pe.entries, pc.entries), '') AS party_entries,
-               coalesce(pe.policy, pc.policy) AS party_policy,
-               NULLIF(concat_ws('; ', pe.flags, pc.flags), '') AS party_flags,
+               coalesce(lp.party_listed, false) AS party_listed, lp.party_entries, lp.party_policy,
+               lp.party_flags, coalesce(lp.party_affiliate, false) AS party_affiliate, lp.party_depends,
+               lp.list_snapshot,
                {", ".join(_typed_select(f) for f in RED_FLAG_FIELDS)}
         FROM orders_checked o
-        LEFT JOIN party_map pe ON pe.role = 'end_user' AND o.end_user = pe.name
-             AND coalesce(o.end_user_hq_code, o.destination_code) IS NOT DISTINCT FROM pe.country
-        LEFT JOIN party_map pc ON pc.role = 'consignee' AND o.consignee = pc.name
-             AND o.destination_code IS NOT DISTINCT FROM pc.country
+        LEFT JOIN line_parties lp ON lp.line = o.line
         WHERE o.err_field IS NULL"""
     )
     return Loaded(items, rejected, total)
@@ -319,56 +315,6 @@ def write_rejects(con: duckdb.DuckDBPyConnection, path: Path) -> int:
                TO {_sql_str(str(tmp))} (FORMAT CSV, HEADER)"""
         )
     return n
-
-
-PARTY_SCHEMA = pa.schema(
-    [
-        ("role", pa.string()),
-        ("name", pa.string()),
-        ("country", pa.string()),
-        ("listed", pa.bool_()),
-        ("entries", pa.string()),
-        ("policy", pa.string()),
-        ("flags", pa.string()),
-    ]
-)
-
-
-def _screen_parties(
-    con: duckdb.DuckDBPyConnection, screener: Screener | None, lists: PartyLists | None
-) -> None:
-    """Screen each distinct (end user, country) and (consignee, destination) once; table `party_map`."""
-    rows: list[dict] = []
-    if screener is not None and lists is not None:
-        parties = con.execute(
-            """SELECT DISTINCT 'end_user', end_user, coalesce(end_user_hq_code, destination_code)
-                 FROM orders_checked WHERE err_field IS NULL AND end_user IS NOT NULL
-               UNION SELECT DISTINCT 'consignee', consignee, destination_code
-                 FROM orders_checked WHERE err_field IS NULL AND consignee IS NOT NULL"""
-        ).fetchall()
-        results = screener.screen_many([(name, country) for _, name, country in parties])
-        for (role, name, country), hits in zip(parties, results, strict=True):
-            required = [h for h in hits if h.list in lists.requirement]
-            flagged = [h for h in hits if h.list in lists.red_flag]
-            rows.append(
-                {
-                    "role": role,
-                    "name": name,
-                    "country": country,
-                    "listed": bool(required),
-                    "entries": "; ".join(
-                        f"{role} '{name}' = {h.list} '{h.entry_name}' (score {h.score:.2f}; {h.license_requirement}; "
-                        f"{h.citation}; list snapshot {h.snapshot_id})"
-                        for h in required
-                    )
-                    or None,
-                    "policy": required[0].license_policy if required else None,
-                    "flags": "; ".join(f"{role} '{name}' on the {h.list_name}" for h in flagged) or None,
-                }
-            )
-    con.register("party_map_arrow", pa.Table.from_pylist(rows, PARTY_SCHEMA))
-    con.execute("CREATE OR REPLACE TEMP TABLE party_map AS SELECT * FROM party_map_arrow")
-    con.unregister("party_map_arrow")
 
 
 class atomic_path:

@@ -258,6 +258,7 @@ class When(_Strict):
     dram_bandwidth_below: Decimal | None = None
     tier: list[int] = []
     listed_party: bool | None = None
+    affiliate_party: bool | None = None  # owned 50%+ by listed parties (rules/affiliates.yaml)
     any: list[When] = []
 
     @field_validator("tpp_below", "dram_bandwidth_below", mode="before")

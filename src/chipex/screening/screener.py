@@ -179,6 +179,12 @@ class Screener:
         stale = list_age_warning(self.source_date, on or date.today(), max_age_days)
         return [*self.notes, *([stale] if stale else [])]
 
+    def entry(self, entry_id: str) -> Entry | None:
+        """The snapshot's entry with this id."""
+        if not hasattr(self, "_by_id"):
+            self._by_id = {e.id: e for e in self.index.entries}
+        return self._by_id.get(entry_id)
+
     def entry_hash(self, entry: Entry) -> str:
         if entry.id not in self._hashes:
             self._hashes[entry.id] = entry_hash(entry)
@@ -212,10 +218,13 @@ class Screener:
         *,
         address: str | None = None,
         include_suppressed: bool = False,
+        threshold: float | None = None,
     ) -> list[Hit]:
         """Every listed entry matching `name` at or above the threshold (or confirmed by a reviewer), best
         first. `country` (ISO code or name) raises or lowers scores; entries a reviewer marked
-        false_positive for this party are left out unless `include_suppressed`."""
+        false_positive for this party are left out unless `include_suppressed`. `threshold` overrides the
+        screener's for this call (the ownership rules look for weak resemblances)."""
+        bar = self.threshold if threshold is None else threshold
         q = self._norm.name(bounded(name))
         cc = country_code(country)
         if q.empty:
@@ -223,7 +232,7 @@ class Screener:
         key = query_key(q)
         ix = self.index
         best: dict[int, tuple[float, int, list[Feature]]] = {}
-        for nid in ix.candidates(q, CANDIDATES, PREFILTER * self.threshold):
+        for nid in ix.candidates(q, CANDIDATES, PREFILTER * bar):
             ei = ix.name_entry[nid]
             entry = ix.entries[ei]
             score, feats = compare(q, ix.name(nid), ix, cc, entry.countries)
@@ -248,7 +257,7 @@ class Screener:
             verdict = decision.decision if decision else None
             if verdict == "false_positive" and not include_suppressed:
                 continue
-            if score < self.threshold and verdict != "confirmed":
+            if score < bar and verdict != "confirmed":
                 continue
             if self.index.name_rows[nid][0] in entry.han_names:
                 feats = [*feats, Feature("han_source", 1.0, "none", HAN_SOURCE_NOTE)]

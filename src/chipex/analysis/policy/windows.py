@@ -150,7 +150,9 @@ def controls_start(chip: Chip, rulebook: Rulebook, regime: str) -> dt.date:
     """The first control that could reach the chip: its vendor's is-informed letter, else the first
     general licence requirement (listed-party requirements aside: they bind parties, not chips)."""
     general = min(
-        r.starts for r in rulebook.licensing.requirements if r.id != "listed-party" and regime in r.regimes
+        r.starts
+        for r in rulebook.licensing.requirements
+        if not (r.when.listed_party or r.when.affiliate_party) and regime in r.regimes
     )
     letters = [x.effective for x in rulebook.letters if x.informed.lower() == chip.vendor.lower()]
     return min([general, *letters])

@@ -31,6 +31,7 @@ COMMANDS.update(
         "screen": ("screen_cmds", "Screen a party (or a CSV of parties) against the US Consolidated Screening List."),
         "match": ("screen_cmds", "Score two names directly, with the feature-by-feature explanation."),
         "lists": ("lists_cmds", "Show the accepted list snapshots and their counts; --load a file, or update from trade.gov."),
+        "ownership": ("parties_cmds", "Ownership edges (CSV or FtM Ownership) and the 50% rules: the BIS Affiliates rule, OFAC's 50% rule."),
         "review": ("screen_cmds", "Record a reviewer's decision on a hit; later screens honour it."),
         "compute": ("compute_cmds", "Compute accounting: what a fleet can train and serve, chip equivalence, published runs."),
         "ledger": ("ledger_cmds", "Licences, caps, reservations and shipments, on SQLite (default) or PostgreSQL."),

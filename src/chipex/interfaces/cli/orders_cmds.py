@@ -144,6 +144,12 @@ def check_cmd(
     screen: Annotated[
         bool, typer.Option("--screen/--no-screen", help="screen end users and consignees against the lists")
     ] = True,
+    list_as_of: Annotated[
+        str,
+        typer.Option(
+            "--list-as-of", help="order: the list in force on each order's date; today: today's list"
+        ),
+    ] = "order",
     ledger: Annotated[
         bool, typer.Option("--ledger", help="show how much of each licence or cap the line(s) would use")
     ] = False,
@@ -196,6 +202,7 @@ def check_cmd(
             delivery_address=delivery_address,
             payment_terms=payment_terms,
             screen=screen,
+            list_as_of=_list_as_of(list_as_of),
         )
         link = _link(ledger or record, db, regime, user)
         if link is not None:
@@ -204,7 +211,14 @@ def check_cmd(
         return
     with console.status("checking order book...", spinner="dots") if not json_out else nullcontext():
         report = check_book(
-            orders, out=out, engine=engine, regime=regime, catalog=cat, reject_file=reject_file, screen=screen
+            orders,
+            out=out,
+            engine=engine,
+            regime=regime,
+            catalog=cat,
+            reject_file=reject_file,
+            screen=screen,
+            list_as_of=_list_as_of(list_as_of),
         )
     link = _link(ledger or record, db, regime, user)
     rows = None
@@ -272,6 +286,12 @@ def check_cmd(
     if out:
         console.print(f"results: {out}")
     console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+def _list_as_of(value: str) -> str:
+    if value not in ("order", "today"):
+        raise ChipexError(f"--list-as-of is 'order' or 'today', not '{value}'", field="list-as-of")
+    return value
 
 
 def print_book(report, label: str, regime: str) -> None:
@@ -343,9 +363,8 @@ def _attach(
     if ledger:
         d["ledger"] = link.headroom(row, d["license_required"], exceptions)
     if record:
-        from chipex.orders import _SCREENERS
-
-        snapshot = next((s.snapshot_id for s in _SCREENERS.values()), None)
+        # the list snapshot the parties were screened against ("<id> (list of <date>)...")
+        snapshot = (d.get("list_snapshot") or row.get("list_snapshot") or "").split(" ")[0] or None
         d["recorded"] = link.record(row, d, rule_version or d.get("rule_version"), snapshot, order)
     return d
 

@@ -756,6 +756,28 @@ class Ledger:
 
         return self._write(record)
 
+    def record_rescreen(self, payload: dict[str, Any], *, key: str) -> Recorded:
+        """Store a re-screen after a list change (the snapshots compared, the parties whose matches
+        changed, the recorded determinations that would now differ) as an event in the audit chain.
+        A repeated `key` is recorded once."""
+        audit.canonical(payload)  # fails early on a value JSON cannot hold
+
+        def record(conn: Connection) -> Recorded:
+            existing = self._events(conn, key).get("screening.rescreened")
+            if existing is not None:
+                return Recorded(key, existing.seq, True)
+            return Recorded(key, self._append(conn, "screening.rescreened", key, payload), False)
+
+        return self._write(record)
+
+    def events(self, kinds: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
+        """(subject, payload) of every event of these kinds, in log order."""
+        with transaction(self.engine, write=False) as conn:
+            rows = conn.execute(
+                select(Event.subject, Event.payload).where(Event.kind.in_(kinds)).order_by(Event.seq)
+            )
+            return [(subject, audit.parse(payload)) for subject, payload in rows]
+
     # --- caps ---
 
     def cap_status(

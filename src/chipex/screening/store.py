@@ -285,3 +285,27 @@ def _migrate(con: sqlite3.Connection) -> None:
                 "ORDER BY decided_at"
             )
             con.execute("DROP TABLE decisions")
+
+
+_PARTIES = """
+CREATE TABLE IF NOT EXISTS parties (
+  id TEXT NOT NULL, name TEXT NOT NULL, country TEXT NOT NULL, file TEXT NOT NULL, loaded_at TEXT NOT NULL
+);
+"""
+
+
+def set_customers(store: Store, rows: list[tuple[str, str, str]], file: str) -> None:
+    """Replace the customer master (id, name, country) in one transaction."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    with store._db() as con:
+        con.executescript(_PARTIES)
+        con.execute("DELETE FROM parties")
+        con.executemany("INSERT INTO parties VALUES (?, ?, ?, ?, ?)", [(*r, file, now) for r in rows])
+
+
+def customers(store: Store) -> list[tuple[str, str, str]]:
+    if not store.db_path.exists():
+        return []
+    with store._db() as con:
+        con.executescript(_PARTIES)
+        return [tuple(r) for r in con.execute("SELECT id, name, country FROM parties ORDER BY rowid")]

@@ -32,6 +32,7 @@ COMMANDS.update(
         "match": ("screen_cmds", "Score two names directly, with the feature-by-feature explanation."),
         "lists": ("lists_cmds", "Show the accepted list snapshots and their counts; --load a file, or update from trade.gov."),
         "ownership": ("parties_cmds", "Ownership edges (CSV or FtM Ownership) and the 50% rules: the BIS Affiliates rule, OFAC's 50% rule."),
+        "parties": ("parties_cmds", "The customer master: parties re-screened whenever a list changes."),
         "review": ("screen_cmds", "Record a reviewer's decision on a hit; later screens honour it."),
         "compute": ("compute_cmds", "Compute accounting: what a fleet can train and serve, chip equivalence, published runs."),
         "ledger": ("ledger_cmds", "Licences, caps, reservations and shipments, on SQLite (default) or PostgreSQL."),

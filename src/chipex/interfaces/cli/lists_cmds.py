@@ -26,6 +26,9 @@ ForceOpt = Annotated[
     bool, typer.Option("--force", help="accept a snapshot that fails the swap checks (recorded with --user)")
 ]
 UserOpt = Annotated[str, typer.Option("--user", help="who loads (recorded when forced)")]
+RescreenOpt = Annotated[
+    bool, typer.Option("--rescreen/--no-rescreen", help="re-screen every known party against the new list")
+]
 
 
 def parse_date(value: str, opt: str) -> date:
@@ -35,9 +38,35 @@ def parse_date(value: str, opt: str) -> date:
         raise ChipexError(f"not a date: '{value}' (use YYYY-MM-DD)", field=opt) from None
 
 
-def print_load(rep: LoadReport, as_json: bool) -> None:
+def print_rescreen(r: dict) -> None:
+    console.print(f"re-screened {r['parties_screened']} known part(ies) from {r['from']} to {r['to']}")
+    for p in r["parties_changed"]:
+        what = [f"now matches {', '.join(p['new_matches'])}"] if p["new_matches"] else []
+        what += [f"no longer matches {', '.join(p['no_longer'])}"] if p["no_longer"] else []
+        what += [f"matched entry changed: {', '.join(p['entry_changed'])}"] if p["entry_changed"] else []
+        console.print(f"  {p['name']} ({', '.join(p['where'])}): {'; '.join(what)}", highlight=False)
+    for d in r["determinations_differ"]:
+        console.print(f"  [bold]determination {d['determination']}[/bold] ({d['date']}, {d['end_user'] or d['consignee']}): "
+                      f"licence required {d['was_license_required']} -> {d['now_license_required']}", highlight=False)  # fmt: skip
+    for d in r["decisions_reopened"]:
+        console.print(
+            f"  reopened: {d['was']} by {d['by']} on {d['party']!r} / {d['entry']} (the entry changed)"
+        )
+    if r.get("recorded"):
+        console.print(f"  recorded in the audit chain as {r['recorded']}")
+
+
+def _rescreen(rep: LoadReport, wanted: bool) -> dict | None:
+    if not wanted or rep.already_loaded or not rep.current:
+        return None
+    from chipex.orders.rescreen import rescreen
+
+    return rescreen(rep.previous_id, rep.snapshot_id)
+
+
+def print_load(rep: LoadReport, as_json: bool, rescreened: dict | None = None) -> None:
     if as_json:
-        emit_json(rep.to_dict())
+        emit_json({**rep.to_dict(), "rescreen": rescreened})
         return
     if rep.already_loaded:
         console.print(f"snapshot {rep.snapshot_id} was already loaded; nothing changed")
@@ -56,6 +85,8 @@ def print_load(rep: LoadReport, as_json: bool) -> None:
         )
     for d in rep.forced:
         console.print(f"[yellow]forced by {rep.forced_by} despite: {d}[/yellow]")
+    if rescreened is not None:
+        print_rescreen(rescreened)
 
 
 @lists_app.callback()
@@ -67,6 +98,7 @@ def lists_cmd(
     on: Annotated[str | None, typer.Option("--date", help="the list's source date (YYYY-MM-DD)")] = None,
     force: ForceOpt = False,
     user: UserOpt = "",
+    rescreen: RescreenOpt = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Show the accepted list snapshots and their counts; --load a file, or update from trade.gov."""
@@ -75,7 +107,8 @@ def lists_cmd(
     if load is not None:
         if not on:
             raise ChipexError("--load needs --date YYYY-MM-DD (the date the list was generated)")
-        print_load(load_list(load, parse_date(on, "date"), force=force, user=user), as_json)
+        rep = load_list(load, parse_date(on, "date"), force=force, user=user)
+        print_load(rep, as_json, _rescreen(rep, rescreen))
         return
     s = Screener()
     accepted = Store().accepted()
@@ -112,6 +145,7 @@ def update_cmd(
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="seconds without data")] = 60.0,
     force: ForceOpt = False,
     user: UserOpt = "",
+    rescreen: RescreenOpt = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Download the Consolidated Screening List and load it through the same checks as --load."""
@@ -119,4 +153,28 @@ def update_cmd(
 
     rep = update(url or OFFICIAL_URL, source_date=parse_date(on, "date") if on else None, timeout=timeout,
                  force=force, user=user)  # fmt: skip
-    print_load(rep, as_json)
+    print_load(rep, as_json, _rescreen(rep, rescreen))
+
+
+@lists_app.command("rescreen")
+def rescreen_cmd(
+    old: Annotated[str, typer.Option("--from", help="snapshot id compared from")],
+    new: Annotated[
+        str | None, typer.Option("--to", help="snapshot id compared to (default: current)")
+    ] = None,
+    db: Annotated[str | None, typer.Option("--db", help="ledger database (default CHIPEX_DB)")] = None,
+    user: UserOpt = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-screen every known party between two snapshots; name the recorded determinations that change."""
+    from chipex.orders.rescreen import rescreen
+
+    known = {s.id for s in Store().accepted()}
+    to = new or Store().current().id
+    for sid in (old, to):
+        if sid not in known:
+            raise ChipexError(
+                f"no accepted snapshot '{sid}' (see chipex lists)", field="from" if sid == old else "to"
+            )
+    r = rescreen(old, to, db=db, user=user)
+    emit_json(r) if as_json else print_rescreen(r)

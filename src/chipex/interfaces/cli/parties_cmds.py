@@ -86,3 +86,27 @@ def show_cmd(
         if r["suspended"]:
             console.print(f"    suspension: {r['suspension']}", highlight=False)
     console.print(f"\n[dim]{DISCLAIMER}[/dim]")
+
+
+parties_app = typer.Typer(
+    help="The customer master: parties re-screened whenever a list changes.", no_args_is_help=True
+)
+app.add_typer(parties_app, name="parties")
+
+
+@parties_app.command("load")
+def parties_load_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV with name, country, id (name required)")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace the customer master with this CSV (validated first: nothing changes on an error)."""
+    from chipex.interfaces.cli.screen_cmds import _read_parties
+    from chipex.screening.store import Store, set_customers
+
+    rows = _read_parties(file)
+    set_customers(
+        Store(), [(r.get("id") or r["row"], r["name"], r.get("country") or "") for r in rows], str(file)
+    )
+    emit_json({"file": str(file), "parties": len(rows)}) if as_json else console.print(
+        f"{len(rows)} parties loaded from {file}"
+    )

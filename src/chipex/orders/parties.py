@@ -96,7 +96,7 @@ def _assess(ps: PartyScreening, s: Screener, role: str, name: str, on: date, gra
         if weak:
             h = weak[0]
             depends = (f"ownership not known: {role} '{name}' resembles {h.list} '{h.entry_name}' (score "
-                       f"{h.score:.2f}); {', '.join(r.name for r in in_force)} (in force on this date) need its owners "
+                       f"{h.score:.2f}), and {' and '.join(r.id for r in in_force)} (in force on this date) need its owners "
                        "(chipex ownership load)")  # fmt: skip
     if not covered:
         return {"affiliate": False, "entries": "; ".join(notes) or None, "policy": None, "depends": depends}

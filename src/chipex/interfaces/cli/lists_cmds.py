@@ -44,7 +44,9 @@ def print_rescreen(r: dict) -> None:
         what = [f"now matches {', '.join(p['new_matches'])}"] if p["new_matches"] else []
         what += [f"no longer matches {', '.join(p['no_longer'])}"] if p["no_longer"] else []
         what += [f"matched entry changed: {', '.join(p['entry_changed'])}"] if p["entry_changed"] else []
-        console.print(f"  {p['name']} ({', '.join(p['where'])}): {'; '.join(what)}", highlight=False)
+        console.print(
+            f"  {p['name']} ({', '.join(p['where'])}): {'; '.join(what)}", highlight=False, markup=False
+        )
     for d in r["determinations_differ"]:
         console.print(f"  [bold]determination {d['determination']}[/bold] ({d['date']}, {d['end_user'] or d['consignee']}): "
                       f"licence required {d['was_license_required']} -> {d['now_license_required']}", highlight=False)  # fmt: skip

@@ -82,9 +82,9 @@ def show_cmd(
         verdict = "[bold]covered[/bold]" if r["covered"] else "not covered"
         console.print(f"\n  {r['name']} ({state} on {when}): {verdict}", highlight=False)
         if r["detail"]:
-            console.print(f"    {r['detail']}", highlight=False)
+            console.print(f"    {r['detail']}", highlight=False, markup=False)
         if r["suspended"]:
-            console.print(f"    suspension: {r['suspension']}", highlight=False)
+            console.print(f"    suspension: {r['suspension']}", highlight=False, markup=False)
     console.print(f"\n[dim]{DISCLAIMER}[/dim]")
 
 

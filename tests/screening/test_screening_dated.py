@@ -65,3 +65,12 @@ def test_a_book_mixes_snapshots_by_line_date(home: Path, tmp_path: Path) -> None
     assert r.returncode == 0, r.stderr
     lines = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{") and '"line"' in x]
     assert [x["license_required"] for x in lines] == [True, True]
+
+
+def test_a_party_name_too_long_names_the_line(home: Path, tmp_path: Path) -> None:
+    book = tmp_path / "long.csv"
+    book.write_text("date,item,quantity,destination,end_user\n2026-08-01,H100,1,DE,Acme\n"
+                    f"2026-08-01,H100,1,DE,{'A' * 1001}\n")  # fmt: skip
+    r = run_chipex("check", str(book), env={"CHIPEX_HOME": str(home)})
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"{book}, record 3, field 'end_user': party name of 1,001 characters is longer than the 1,000 allowed" in r.stderr

@@ -234,7 +234,7 @@ def load_orders(
     for line, fld, msg in bad:
         value = con.execute(f'SELECT "{fld}" FROM orders_checked WHERE line = ?', [line]).fetchall()[0][0]
         rejected.append(Rejected(line, fld, value, msg))
-    screen_parties(con, screener, party_lists)
+    screen_parties(con, screener, party_lists, label=str(path))
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW orders_valid AS
         SELECT o.line, CAST(o.date AS DATE) AS date, o.item, o.item_id, CAST(o.units AS BIGINT) AS units,

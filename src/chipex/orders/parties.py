@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from chipex.errors import ChipexError
 from chipex.rules.model import PartyLists
 from chipex.screening import Screener
 from chipex.screening.affiliates import Coverage, Graph, rules_data
@@ -107,7 +108,7 @@ def _assess(ps: PartyScreening, s: Screener, role: str, name: str, on: date, gra
 
 
 def screen_parties(
-    con: duckdb.DuckDBPyConnection, ps: PartyScreening | None, lists: PartyLists | None
+    con: duckdb.DuckDBPyConnection, ps: PartyScreening | None, lists: PartyLists | None, *, label: str = ""
 ) -> None:
     """Table `line_parties` (line, party_listed, party_entries, party_policy, party_flags,
     party_affiliate, party_depends, list_snapshot) for the valid lines of `orders_checked`."""
@@ -142,7 +143,11 @@ def screen_parties(
         graphs: dict[tuple[str, date], Graph | None] = {}
         for role, name, country, snap, period, pstart in parties:
             s = _screener(ps.home, by_id[snap])
-            hits = s.screen_many([(name, country)])[0]
+            try:
+                hits = s.screen_many([(name, country)])[0]
+            except ChipexError as exc:  # e.g. a name over chipex.limits.MAX_NAME_LENGTH: name the line
+                (line,) = con.execute(f"SELECT min(line) FROM line_epoch WHERE {role} = ?", [name]).fetchone()
+                raise ChipexError(exc.message, file=label or None, record=line, field=role) from None
             required = [h for h in hits if h.list in lists.requirement]
             flagged = [h for h in hits if h.list in lists.red_flag]
             gk = (snap, pstart)

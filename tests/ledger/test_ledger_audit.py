@@ -8,7 +8,7 @@ import io
 import json
 
 import pytest
-from ledger_helpers import drop_append_only, h100_line, licence
+from ledger_helpers import drop_append_only, h100_line, licence, tamper
 from sqlalchemy import text
 
 from chipex.ledger.audit import verify_export
@@ -33,14 +33,8 @@ def log(ledger):
     ledger.add_licence(licence("L-2"))
     check = ledger.verify()
     assert (check.ok, check.events) == (True, 7)
-    drop_append_only(ledger.engine)  # what the database's administrator could do
+    drop_append_only(ledger)  # what the database's administrator could do
     return ledger
-
-
-def tamper(ledger, *statements: str) -> None:
-    with ledger.engine.begin() as conn:
-        for statement in statements:
-            conn.exec_driver_sql(statement)
 
 
 def problem(ledger, **kwargs):
@@ -103,11 +97,12 @@ def test_edited_counts_are_caught_against_the_log(log):
 
 
 def recompute(rows):
-    """The recipe in chipex.ledger.audit, written out independently: SHA-256 of the JSON array."""
+    """The recipe in chipex.ledger.audit, written out independently: SHA-256 of the JSON array
+    [prev_hash, at, actor, kind, subject, payload, os_user]."""
     prev = "0" * 64
     for r in rows:
         body = json.dumps(
-            [prev, r["at"], r["actor"], r["kind"], r["subject"], r["payload"]],
+            [prev, r["at"], r["actor"], r["kind"], r["subject"], r["payload"], r["os_user"]],
             separators=(",", ":"),
             ensure_ascii=False,
         )
@@ -147,8 +142,11 @@ def test_an_exported_copy_is_verified_on_its_own(log):
         forged["kind"],
         forged["subject"],
         forged["payload"],
+        forged["os_user"],
     ]
-    forged["hash"] = hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
+    forged["hash"] = hashlib.sha256(
+        json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    ).hexdigest()
     tampered = [*rows[:3], forged, *({**r, "seq": r["seq"] + 1} for r in rows[3:])]
     p = verify_export([json.dumps(r) for r in tampered], "jsonl").problem
     assert (p.seq, p.what) == (4, "inserted")

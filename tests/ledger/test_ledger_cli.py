@@ -61,12 +61,22 @@ def test_a_new_user_ships_until_the_licence_is_exhausted(chipex):
 def test_reserve_then_ship_then_cancel_by_key(chipex):
     add_licence(chipex)
     assert chipex("ledger", "reserve", *LINE, "--units", "3", "--date", "2025-03-01", "--key", "k")[0] == 0
-    code, out, _ = chipex("ledger", "ship", "k", "--date", "2025-03-04", "--json")
-    assert code == 0 and json.loads(out)["status"] == "shipped"
-    code, out, _ = chipex("ledger", "cancel", "k", "--reason", "returned unopened", "--json")
+    code, out, _ = chipex("ledger", "cancel", "k", "--reason", "order withdrawn", "--json")
     assert code == 0 and json.loads(out)["status"] == "cancelled"
+    assert chipex("ledger", "reserve", *LINE, "--units", "3", "--date", "2025-03-01", "--key", "k2")[0] == 0
+    code, out, _ = chipex("ledger", "ship", "k2", "--date", "2025-03-04", "--json")
+    assert code == 0 and json.loads(out)["status"] == "shipped"
+    code, _, err = chipex("ledger", "cancel", "k2", "--reason", "returned unopened")
+    assert code == 2 and "a shipment is final" in err
+    code, out, _ = chipex(
+        "ledger", "return", "k2", "--units", "2", "--evidence", "RMA-88", "--date", "2025-04-01",
+        "--user", "alice", "--json",
+    )  # fmt: skip
+    assert code == 0 and (json.loads(out)["status"], json.loads(out)["returned"]) == ("returned", 2)
+    code, _, err = chipex("ledger", "return", "k2", "--units", "2", "--evidence", "RMA-89")
+    assert code == 2 and "shipped 3 units and 2 came back already: 2 more cannot be returned" in err
     code, out, _ = chipex("ledger", "licence", "show", "L-1", "--json")
-    assert json.loads(out)["quantities"][0]["used"] == "0"
+    assert json.loads(out)["quantities"][0]["used"] == "1"  # 3 shipped, 2 back
 
 
 def test_caps_for_india_on_2025_03_01_as_printed(chipex):
@@ -143,4 +153,4 @@ def test_audit_verify_and_export(chipex, tmp_path):
     assert code == 1 and "event #2 was edited" in out
     csv_out = tmp_path / "log.csv"
     chipex("audit", "export", "--format", "csv", "--out", str(csv_out))
-    assert csv_out.read_text().startswith("seq,at,actor,kind,subject,payload,prev_hash,hash\n")
+    assert csv_out.read_text().startswith("seq,at,actor,kind,subject,payload,prev_hash,hash,os_user\n")

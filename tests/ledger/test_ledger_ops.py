@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from ledger_helpers import H100_TPP, h100_line, licence
+from ledger_helpers import H100_TPP, h100_line, licence, owner_engine
 from sqlalchemy import func, select, text
 
 from chipex.core.classify import measure
@@ -98,7 +98,7 @@ def test_an_idempotency_key_counts_a_retried_request_once(ledger):
 
 def test_cancelling_releases_through_a_new_event_and_never_edits(ledger):
     ledger.add_licence(licence(units=10))
-    made = ledger.reserve(h100_line(7), key="k", ship=True)
+    made = ledger.reserve(h100_line(7), key="k")
     events, entries, _ = state(ledger)
     cancelled = ledger.cancel("k", reason="customer withdrew", on="2025-03-05")
     assert cancelled.status == "cancelled" and cancelled.seq > made.seq
@@ -110,6 +110,18 @@ def test_cancelling_releases_through_a_new_event_and_never_edits(ledger):
     assert ledger.cancel("k", reason="again").replayed
     with pytest.raises(ChipexError, match="was cancelled"):
         ledger.ship("k")
+
+
+def test_a_shipment_is_final_and_cannot_be_cancelled(ledger):
+    ledger.add_licence(licence(units=10))
+    ledger.reserve(h100_line(10), key="k", ship=True)
+    before = state(ledger)
+    with pytest.raises(
+        ChipexError, match="shipment is final; record what came back with 'chipex ledger return'"
+    ):
+        ledger.cancel("k", reason="re-credit it")
+    assert state(ledger) == before
+    assert ledger.reserve(h100_line(10)).refusals == ["licence L-1: 0 units left of 10; this needs 10"]
 
 
 def scaled_tpp(units: int) -> int:
@@ -262,7 +274,11 @@ def test_the_log_is_append_only_in_the_database(ledger):
     ledger.add_licence(licence())
     ledger.reserve(h100_line(1))
     for statement in ("UPDATE events SET actor = 'mallory'", "DELETE FROM events", "DELETE FROM entries"):
-        with pytest.raises(Exception, match="append-only"), ledger.engine.begin() as conn:
+        with (
+            pytest.raises(Exception, match="append-only"),
+            owner_engine(ledger) as engine,
+            engine.begin() as conn,
+        ):
             conn.execute(text(statement))
     assert ledger.verify().ok
 

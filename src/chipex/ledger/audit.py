@@ -1,9 +1,11 @@
 """The tamper-evident audit log: canonical event text, the hash chain, verification and export.
 
-Each event's hash is SHA-256 over the JSON array [prev_hash, at, actor, kind, subject, payload],
-where payload is the canonical JSON text stored with the event (keys sorted, no spaces, UTF-8). The
-first event's prev_hash is 64 zeros. An auditor can recompute the chain from an export with this
-recipe alone.
+Each event's hash is SHA-256 over the JSON array [prev_hash, at, actor, kind, subject, payload,
+os_user], where payload is the canonical JSON text stored with the event (keys sorted, no spaces,
+UTF-8), actor is the user the event was recorded for and os_user the OS account that ran chipex
+(events recorded before revision 0002 have no os_user and hash the first six only). The first
+event's prev_hash is 64 zeros. An auditor can recompute the chain from an export with this recipe
+alone.
 """
 
 from __future__ import annotations
@@ -38,11 +40,18 @@ def parse(payload: str) -> Any:
     return json.loads(payload)
 
 
-def event_hash(prev_hash: str, at: str, actor: str, kind: str, subject: str, payload: str) -> str:
+def event_hash(
+    prev_hash: str, at: str, actor: str, kind: str, subject: str, payload: str, os_user: str | None = None
+) -> str:
+    fields = [prev_hash, at, actor, kind, subject, payload]
     text = json.dumps(
-        [prev_hash, at, actor, kind, subject, payload], separators=(",", ":"), ensure_ascii=False
+        fields if os_user is None else [*fields, os_user], separators=(",", ":"), ensure_ascii=False
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def row_hash(row: Any) -> str:
+    return event_hash(row.prev_hash, row.at, row.actor, row.kind, row.subject, row.payload, row.os_user)
 
 
 class EventRow(NamedTuple):
@@ -56,12 +65,15 @@ class EventRow(NamedTuple):
     payload: str
     prev_hash: str
     hash: str
+    os_user: str | None = None
 
 
 @dataclass(frozen=True)
 class Problem:
     seq: int
-    what: str  # edited | deleted | reordered | inserted | entries | head
+    # edited | deleted | reordered | inserted | entries | head | invalid | overdrawn (the log itself);
+    # differs | truncated | checkpoint (against the signed checkpoints)
+    what: str
     detail: str
 
 
@@ -70,6 +82,8 @@ class Verification:
     events: int
     head_hash: str
     problem: Problem | None
+    checkpoints: int = 0  # signed checkpoints the log was checked against
+    checkpoint_file: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -81,7 +95,15 @@ class Verification:
             "events": self.events,
             "head_hash": self.head_hash,
             "problem": asdict(self.problem) if self.problem else None,
+            "checkpoints": self.checkpoints,
+            "checkpoint_file": self.checkpoint_file,
         }
+
+
+def first(*problems: Problem | None) -> Problem | None:
+    """The problem at the earliest event (the first given wins a tie)."""
+    found = [p for p in problems if p is not None]
+    return min(found, key=lambda p: p.seq) if found else None
 
 
 @dataclass
@@ -109,7 +131,7 @@ def verify_chain(rows: Iterable[EventRow], position: dict[str, int]) -> ChainWal
 
 def _broken_link(row: EventRow, walk: ChainWalk, position: dict[str, int]) -> Problem | None:
     seq, prev = row.seq, walk.last_seq
-    if event_hash(row.prev_hash, row.at, row.actor, row.kind, row.subject, row.payload) != row.hash:
+    if row_hash(row) != row.hash:
         return Problem(seq, "edited", f"event #{seq} was edited: its contents no longer match its hash")
     if row.prev_hash != walk.last_hash:
         linked = position.get(row.prev_hash)
@@ -194,9 +216,73 @@ def read_export(lines: Iterable[str], fmt: str) -> Iterator[EventRow]:
     """Rows of an exported log (the inverse of `export`)."""
     if fmt == "csv":
         for rec in csv.DictReader(lines):
-            yield EventRow(**{**rec, "seq": int(rec["seq"])})
+            yield EventRow(**{**rec, "seq": int(rec["seq"]), "os_user": rec.get("os_user") or None})
     else:
         for line in lines:
             if line.strip():
                 rec = json.loads(line)
-                yield EventRow(**{f: rec[f] for f in EXPORT_FIELDS})
+                yield EventRow(
+                    **{f: rec[f] for f in EXPORT_FIELDS if f != "os_user"}, os_user=rec.get("os_user")
+                )
+
+
+class Replay:
+    """The log's own story, told again from the events alone (their payloads are hashed, so this
+    trusts nothing the database counts): a shipment is never cancelled, a return never gives back
+    more than shipped, and no licence ever has more drawn on it than it grants."""
+
+    def __init__(self) -> None:
+        self.problem: Problem | None = None
+        self._granted: dict[str, Fraction] = {}  # licence bucket -> quantity granted
+        self._drawn: dict[str, Fraction] = {}
+        self._shipped: dict[str, tuple[int, int]] = {}  # reservation key -> (event, units)
+        self._returned: dict[str, int] = {}
+        self._units: dict[str, int] = {}  # reservation key -> units of its line
+
+    def feed(self, rows: Iterable[EventRow]) -> Iterator[EventRow]:
+        """Pass the rows through, checking each (so one walk over the log serves the chain too)."""
+        for row in rows:
+            if self.problem is None:
+                self.problem = self._check(row)
+            yield row
+
+    def _check(self, row: EventRow) -> Problem | None:
+        p = parse(row.payload)
+        if row.kind == "licence.added":
+            for unit in ("units", "tpp"):
+                if p.get(unit) is not None:
+                    self._granted[f"licence/{p['number']}/{unit}"] = Fraction(p[unit])
+        elif row.kind == "reservation.made":
+            self._units[row.subject] = p["line"]["units"] or 0
+        elif row.kind == "reservation.shipped":
+            self._shipped[row.subject] = (row.seq, self._units.get(row.subject, 0))
+        elif row.kind == "reservation.cancelled" and row.subject in self._shipped:
+            return Problem(
+                row.seq,
+                "invalid",
+                f"event #{row.seq} cancels reservation '{row.subject}', which shipped at event "
+                f"#{self._shipped[row.subject][0]}: a shipment is final (a return is its own event)",
+            )
+        elif row.kind == "reservation.returned":
+            key = p["reservation"]
+            returned = self._returned.get(key, 0) + p["units"]
+            if key not in self._shipped or returned > self._shipped[key][1]:
+                return Problem(
+                    row.seq, "invalid", f"event #{row.seq} returns more of '{key}' than was shipped"
+                )
+            self._returned[key] = returned
+        return self._draw(row.seq, p.get("draws", ()))
+
+    def _draw(self, seq: int, draws: Iterable[dict[str, Any]]) -> Problem | None:
+        for d in draws:
+            bucket = d["bucket"]
+            if bucket not in self._granted:
+                continue  # caps may be exceeded where they only report (rules/caps.yaml)
+            drawn = self._drawn[bucket] = self._drawn.get(bucket, Fraction(0)) + Fraction(d["amount"])
+            if drawn > self._granted[bucket]:
+                return Problem(
+                    seq,
+                    "overdrawn",
+                    f"after event #{seq}, {bucket} has {drawn} drawn of {self._granted[bucket]} granted",
+                )
+        return None

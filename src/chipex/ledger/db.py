@@ -1,8 +1,14 @@
 """Opening the ledger database: a SQLite file under CHIPEX_HOME by default (WAL), PostgreSQL by URL.
 
 `--db URL` or CHIPEX_DB choose the database (`postgresql://user@host/db` or a SQLite path or URL).
-Opening migrates the schema to the newest revision shipped in `migrations/`, under a lock, so
-several processes may open a new ledger at once.
+Opening migrates the schema to the newest revisions shipped in `migrations/` (every head: other
+areas add tables on their own branches), under a lock, so several processes may open a new ledger
+at once. On PostgreSQL the application should connect as a role that does not own the tables (so
+it cannot drop the append-only triggers): the owner migrates once with `chipex ledger migrate
+--db OWNER_URL --grant APP_ROLE`, and the application's role then only reads and appends.
+
+A SQLite ledger and its lock file are created mode 0600 (SQLite gives its -wal and -shm files the
+database file's mode); a folder the ledger creates is 0700.
 """
 
 from __future__ import annotations
@@ -53,9 +59,19 @@ def resolve_url(db: str | None = None) -> URL:
     return url
 
 
+def private_file(path: Path | str) -> Path:
+    """Create `path` (and any missing folders, 0700) as an empty file readable by its owner only,
+    unless it exists; an existing file keeps its mode."""
+    path = Path(path)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+    return path
+
+
 def _sqlite_engine(url: URL) -> Engine:
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        private_file(url.database)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -94,6 +110,11 @@ def open_engine(db: str | None = None) -> Engine:
     except DBAPIError as exc:
         engine.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if getattr(exc.orig, "sqlstate", None) == "42501":  # insufficient privilege
+            reason += (
+                ": the schema is not at the newest revision and this role may not change it"
+                " (run 'chipex ledger migrate --db OWNER_URL --grant ROLE' as the tables' owner)"
+            )
         raise ChipexError(f"cannot open the ledger database {shown}: {reason}", field="db") from None
     return engine
 
@@ -116,7 +137,7 @@ def _writers_queue(engine: Engine, write: bool) -> Iterator[None]:
     if not write or fcntl is None or engine.dialect.name != "sqlite" or not path or path == ":memory:":
         yield
         return
-    with open(f"{path}-writer.lock", "a") as lock:
+    with open(private_file(f"{path}-writer.lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -133,16 +154,45 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 @cache
-def _head() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def _heads() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the newest revision; one process migrates, the others wait and see it."""
+    """Upgrade the schema to every head; one process migrates, the others wait and see it."""
     with engine.connect() as conn:
-        if MigrationContext.configure(conn).get_current_revision() == _head():
+        if frozenset(MigrationContext.configure(conn).get_current_heads()) == _heads():
             return
     with transaction(engine, write=True) as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
-        command.upgrade(alembic_config(conn), "head")
+        command.upgrade(alembic_config(conn), "heads")
+
+
+# What the application's role may do on PostgreSQL: read everything, append events, entries and
+# buckets, move the chain head. No UPDATE or DELETE on the log, and no ownership, so no ALTER TABLE
+# ... DISABLE TRIGGER or DROP TRIGGER. (Locking a bucket FOR NO KEY UPDATE needs UPDATE on one of
+# its columns; the append-only trigger refuses any actual update.)
+APP_GRANTS = (
+    "GRANT USAGE ON SCHEMA {schema} TO {role}",
+    "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}",
+    "GRANT INSERT ON events, entries, buckets TO {role}",
+    "GRANT UPDATE (seq, hash) ON chain_head TO {role}",
+    "GRANT UPDATE (unit) ON buckets TO {role}",
+    "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+)
+
+
+def grant_app_role(engine: Engine, role: str) -> None:
+    """Give the application's PostgreSQL role exactly what the ledger needs (run as the owner)."""
+    if engine.dialect.name != "postgresql":
+        raise ChipexError("--grant is for PostgreSQL: a SQLite file has no roles", field="grant")
+    try:
+        with engine.begin() as conn:
+            quoted = conn.dialect.identifier_preparer.quote
+            schema = conn.exec_driver_sql("SELECT current_schema()").scalar_one()
+            for statement in APP_GRANTS:
+                conn.exec_driver_sql(statement.format(schema=quoted(schema), role=quoted(role)))
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ChipexError(f"cannot grant {role} the ledger's rights: {reason}", field="grant") from None

@@ -6,7 +6,11 @@ PostgreSQL: SELECT ... FOR UPDATE on the bucket rows, then on the chain head), s
 refuses if a binding limit would be passed, and otherwise appends its event and entries. So many
 processes reserving at once never push a total past its limit, and a retried request (same
 idempotency key) is counted once. Nothing is ever updated: a cancellation is a new event whose
-entries release the reservation's amounts.
+entries release the reservation's amounts. A shipment is final: it cannot be cancelled; units that
+come back are a return, its own event (units, date, evidence, user), which re-credits only those.
+
+Every event names its `actor` (the user given: `--user`, the API's authenticated user, else
+CHIPEX_USER, else the OS account) and, beside it, the OS account that ran chipex.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -33,7 +38,7 @@ from chipex.catalog.model import Chip
 from chipex.core.classify import classify, measure, parse_date
 from chipex.datafiles import validate
 from chipex.errors import ChipexError
-from chipex.ledger import audit
+from chipex.ledger import audit, checkpoint, verify
 from chipex.ledger.caps import Caps, bucket_name, check_regime, default_caps
 from chipex.ledger.db import open_engine, transaction
 from chipex.ledger.records import (
@@ -48,7 +53,7 @@ from chipex.ledger.records import (
     num,
     scaled,
 )
-from chipex.ledger.schema import SCALE, Bucket, ChainHead, Entry, Event
+from chipex.ledger.schema import LIMITS, SCALE, Bucket, ChainHead, Entry, Event
 from chipex.rules import active_reforms
 from chipex.rules.countries import iso_code
 
@@ -56,7 +61,7 @@ T = TypeVar("T")
 RETRIES = 20  # PostgreSQL: a deadlock or a racing duplicate is retried from the start
 _RETRY_SQLSTATES = {"40001", "40P01", "23505"}  # serialization failure, deadlock, unique violation
 RESERVATION_KINDS = ("reservation.made", "reservation.shipped", "reservation.cancelled")
-DRAW_KINDS = ("reservation.made", "reservation.cancelled")  # the events that carry amounts
+RETURN_MARK = "#return:"  # a return's subject: the reservation key, this, the return's own key
 
 
 # Statements built once: the hot path only binds values.
@@ -109,11 +114,21 @@ class _Refused(Exception):
 # --- the ledger --------------------------------------------------------------------------------
 
 
-def _actor() -> str:
+def os_account() -> str:
+    """The OS account running chipex, recorded beside every event's user."""
     try:
-        return os.environ.get("CHIPEX_USER") or getpass.getuser()
+        return getpass.getuser()
     except (KeyError, OSError):  # no login name in some containers
-        return "unknown"
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def fits(value: str, column: str, field: str) -> str:
+    """`value`, if it fits its column (the same limit on SQLite and PostgreSQL); else a clear error."""
+    if len(value) > LIMITS[column]:
+        raise ChipexError(
+            f"{field} is {len(value):,} characters; the ledger holds at most {LIMITS[column]}", field=field
+        )
+    return value
 
 
 class Ledger:
@@ -127,8 +142,9 @@ class Ledger:
         caps: Caps | None = None,
         catalog: Catalog | None = None,
     ) -> None:
+        self.os_user = os_account()
+        self.actor = fits(actor or os.environ.get("CHIPEX_USER") or self.os_user, "actor", "user")
         self.engine = open_engine(db)
-        self.actor = actor or _actor()
         self.caps = caps or default_caps()
         self.rulebook = self.caps.rulebook
         self._catalog = catalog
@@ -162,18 +178,26 @@ class Ledger:
                 if attempt < RETRIES and getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES:
                     time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                     continue
+                if getattr(exc.orig, "sqlstate", None) == "22001" or "value too long" in str(exc.orig):
+                    reason = str(exc.orig).strip().splitlines()[0]
+                    raise ChipexError(f"the ledger database refused a value: {reason}") from None
                 if isinstance(exc, OperationalError):
                     raise ChipexError(f"the ledger database refused the change: {exc.orig}") from None
                 raise
         raise AssertionError("unreachable")
 
-    def _append(self, conn: Connection, kind: str, subject: str, payload: dict[str, Any]) -> int:
-        return self._append_many(conn, [(kind, subject, payload)])[0]
+    def _append(
+        self, conn: Connection, kind: str, subject: str, payload: dict[str, Any], actor: str | None = None
+    ) -> int:
+        return self._append_many(conn, [(kind, subject, payload)], actor)[0]
 
-    def _append_many(self, conn: Connection, events: list[tuple[str, str, dict[str, Any]]]) -> list[int]:
+    def _append_many(
+        self, conn: Connection, events: list[tuple[str, str, dict[str, Any]]], actor: str | None = None
+    ) -> list[int]:
         """Append events to the chain in order; the chain head stays locked until commit."""
         if not events:
             return []
+        actor = fits(actor or self.actor, "actor", "user")
         head = conn.execute(_HEAD).one()
         seq, prev = head.seq, head.hash
         rows = []
@@ -181,10 +205,11 @@ class Ledger:
             seq += 1
             at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
             text = audit.canonical(payload)
-            digest = audit.event_hash(prev, at, self.actor, kind, subject, text)
+            fits(subject, "subject", "key")
+            digest = audit.event_hash(prev, at, actor, kind, subject, text, self.os_user)
             rows.append(
-                {"seq": seq, "at": at, "actor": self.actor, "kind": kind, "subject": subject, "payload": text,
-                 "prev_hash": prev, "hash": digest}
+                {"seq": seq, "at": at, "actor": actor, "os_user": self.os_user, "kind": kind,
+                 "subject": subject, "payload": text, "prev_hash": prev, "hash": digest}
             )  # fmt: skip
             prev = digest
         conn.execute(_INSERT_EVENT, rows)
@@ -193,7 +218,7 @@ class Ledger:
 
     def _lock_buckets(self, conn: Connection, units: dict[str, str]) -> dict[str, int]:
         """Lock the buckets (creating any new one), in name order so writers never wait in a cycle."""
-        names = sorted(units)
+        names = sorted(fits(n, "bucket", "consignee") for n in units)
         ids = {r.name: r.id for r in conn.execute(_LOCK, {"names": names})} if names else {}
         missing = [n for n in names if n not in ids]
         if missing:
@@ -610,7 +635,8 @@ class Ledger:
         return True
 
     def cancel(self, key: str, *, reason: str, on: dt.date | str | None = None) -> Outcome:
-        """Release a reservation or shipment through a new event; cancelling twice is a no-op."""
+        """Release a reservation through a new event; cancelling twice is a no-op. A shipment is
+        final and cannot be cancelled (`return_units` records what came back)."""
         if not reason or not reason.strip():
             raise ChipexError("give the reason for the cancellation", field="reason")
         day = dt.date.today() if on is None else parse_date(on)
@@ -622,6 +648,12 @@ class Ledger:
             raise ChipexError(f"unknown reservation '{key}'", field="key")
         if "reservation.cancelled" in events:
             return self._state(key, events, replayed=True)
+        if "reservation.shipped" in events:
+            raise ChipexError(
+                f"reservation '{key}' shipped (event #{events['reservation.shipped'].seq}): a shipment is "
+                "final; record what came back with 'chipex ledger return'",
+                field="key",
+            )
         made = audit.parse(events["reservation.made"].payload)
         release = [{**d, "amount": num(-Fraction(d["amount"]))} for d in made["draws"]]
         seq = self._append(
@@ -635,20 +667,109 @@ class Ledger:
                 "draws": release,
             },
         )
-        if release:
-            ids = dict(
-                conn.execute(
-                    select(Bucket.name, Bucket.id).where(Bucket.name.in_([d["bucket"] for d in release]))
-                ).all()
-            )
-            conn.execute(
-                _INSERT_ENTRIES,
-                [
-                    {"event_seq": seq, "bucket_id": ids[d["bucket"]], "amount": scaled(Fraction(d["amount"]))}
-                    for d in release
-                ],
-            )
+        self._release(conn, seq, release)
         return self._state(key, self._events(conn, key), replayed=False)
+
+    @staticmethod
+    def _release(conn: Connection, seq: int, release: list[dict[str, Any]]) -> None:
+        """The entries of an event that gives amounts back (negative draws)."""
+        if not release:
+            return
+        ids = dict(
+            conn.execute(
+                select(Bucket.name, Bucket.id).where(Bucket.name.in_([d["bucket"] for d in release]))
+            ).all()
+        )
+        conn.execute(
+            _INSERT_ENTRIES,
+            [
+                {"event_seq": seq, "bucket_id": ids[d["bucket"]], "amount": scaled(Fraction(d["amount"]))}
+                for d in release
+            ],
+        )
+
+    # --- returns ---
+
+    def return_units(
+        self,
+        key: str,
+        *,
+        units: int,
+        evidence: str,
+        on: dt.date | str | None = None,
+        return_key: str | None = None,
+    ) -> Outcome:
+        """Record that `units` of a shipped reservation came back (evidence: an RMA, a bill of
+        lading, a document id). The return re-credits the licence and caps the shipment drew on by
+        exactly those units; never more than shipped. The same return (its key, by default the
+        evidence reference) recorded again is a no-op."""
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ChipexError(f"units returned must be a positive whole number, not {units}", field="units")
+        if not evidence or not evidence.strip():
+            raise ChipexError(
+                "give the evidence of the return (an RMA or document reference)", field="evidence"
+            )
+        day = dt.date.today() if on is None else parse_date(on)
+        subject = fits(f"{key}{RETURN_MARK}{return_key or evidence.strip()}", "subject", "key")
+        return self._write(lambda conn: self._return(conn, key, subject, units, evidence.strip(), day))
+
+    def _return(
+        self, conn: Connection, key: str, subject: str, units: int, evidence: str, on: dt.date
+    ) -> Outcome:
+        events = self._events(conn, key)
+        if "reservation.made" not in events:
+            raise ChipexError(f"unknown reservation '{key}'", field="key")
+        if "reservation.shipped" not in events:
+            raise ChipexError(
+                f"reservation '{key}' has not shipped: nothing can come back (cancel a reservation instead)",
+                field="key",
+            )
+        made = audit.parse(events["reservation.made"].payload)
+        shipped_units = made["line"]["units"]
+        if not shipped_units:
+            raise ChipexError(f"reservation '{key}' was given as a TPP total: it has no units to return")
+        previous = self._returns(conn, key)
+        payload = {"reservation": key, "units": units, "date": on.isoformat(), "evidence": evidence}
+        if subject in previous:
+            ev = previous[subject]
+            if {k: v for k, v in audit.parse(ev.payload).items() if k != "draws"} != payload:
+                raise ChipexError(
+                    f"return '{subject}' was already recorded differently (event #{ev.seq})", field="key"
+                )
+            return self._returned(key, events, previous, replayed=True)
+        shipped_on = dt.date.fromisoformat(audit.parse(events["reservation.shipped"].payload)["date"])
+        if on < shipped_on:
+            raise ChipexError(f"a return on {on} is before the shipment on {shipped_on}", field="date")
+        back = sum(audit.parse(ev.payload)["units"] for ev in previous.values())
+        if back + units > shipped_units:
+            raise ChipexError(
+                f"reservation '{key}' shipped {shipped_units} units and {back} came back already: "
+                f"{units} more cannot be returned",
+                field="units",
+            )
+        share = Fraction(units, shipped_units)
+        release = [{**d, "amount": num(-Fraction(d["amount"]) * share)} for d in made["draws"]]
+        seq = self._append(conn, "reservation.returned", subject, {**payload, "draws": release})
+        self._release(conn, seq, release)
+        return self._returned(key, events, self._returns(conn, key), replayed=False)
+
+    def _returns(self, conn: Connection, key: str) -> dict[str, Any]:
+        """The returns recorded against a reservation, by subject."""
+        rows = conn.execute(
+            select(Event).where(
+                Event.kind == "reservation.returned",
+                Event.subject.startswith(f"{key}{RETURN_MARK}", autoescape=True),
+            )
+        )
+        return {ev.subject: ev for ev in rows if audit.parse(ev.payload)["reservation"] == key}
+
+    def _returned(
+        self, key: str, events: dict[str, Any], returns: dict[str, Any], *, replayed: bool
+    ) -> Outcome:
+        o = self._state(key, events, replayed=replayed)
+        last = max(returns.values(), key=lambda ev: ev.seq)
+        units = sum(audit.parse(ev.payload)["units"] for ev in returns.values())
+        return replace(o, status="returned", seq=last.seq, returned=units)
 
     # --- licences ---
 
@@ -752,7 +873,8 @@ class Ledger:
                         field="key",
                     )
                 return Recorded(key, existing.seq, True)
-            return Recorded(key, self._append(conn, "determination.recorded", key, payload), False)
+            seq = self._append(conn, "determination.recorded", key, payload, actor=user)
+            return Recorded(key, seq, False)
 
         return self._write(record)
 
@@ -875,54 +997,52 @@ class Ledger:
 
     # --- audit ---
 
-    def verify(self, *, expect_head: str | None = None) -> audit.Verification:
-        """Recompute the hash chain and check the counted amounts against it; name the first problem."""
+    def verify(
+        self,
+        *,
+        expect_head: str | None = None,
+        checkpoints: Path | str | None = None,
+        key: Path | str | None = None,
+        public_key: Path | None = None,
+    ) -> audit.Verification:
+        """Recompute the hash chain, replay the log, check the counted amounts against it and the
+        chain against every signed checkpoint; name the first event that breaks."""
+        path = checkpoint.checkpoints_path(self.engine.url, checkpoints)
         with transaction(self.engine, write=False) as conn:
-            position = {h: s for h, s in conn.execute(select(Event.hash, Event.seq))}
-            walk = audit.verify_chain(self._stream(conn), position)
-            head = conn.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1)).one()
-            problem = (
-                walk.problem
-                or audit.check_head(walk.last_seq, walk.last_hash, head.seq, head.hash)
-                or self._entries_problem(conn)
-                or audit.check_anchor(walk, expect_head)
+            return verify.verify(
+                conn,
+                expect_head=expect_head,
+                checkpoints=path,
+                public_key=checkpoint.public_key(checkpoint.key_path(key), public_key),
             )
-        return audit.Verification(len(position), walk.last_hash, problem)
 
-    @staticmethod
-    def _stream(conn: Connection) -> Iterator[Any]:
-        yield from conn.execution_options(yield_per=2000).execute(select(Event).order_by(Event.seq))
-
-    @staticmethod
-    def _entries_problem(conn: Connection) -> audit.Problem | None:
-        """The counted amounts (table entries) must be exactly the draws the log records."""
-        actual: dict[int, list[tuple[str, int]]] = {}
-        for seq, name, amount in conn.execute(
-            select(Entry.event_seq, Bucket.name, Entry.amount).join(Bucket, Bucket.id == Entry.bucket_id)
-        ):
-            actual.setdefault(seq, []).append((name, amount))
-        for ev in conn.execute(select(Event).where(Event.kind.in_(DRAW_KINDS)).order_by(Event.seq)):
-            expected = sorted(
-                (d["bucket"], scaled(Fraction(d["amount"]))) for d in audit.parse(ev.payload)["draws"]
-            )
-            if sorted(actual.pop(ev.seq, [])) != expected:
-                return audit.Problem(
-                    ev.seq,
-                    "entries",
-                    f"the amounts counted for event #{ev.seq} (table entries) do not match the log",
-                )
-        if actual:
-            seq = min(actual)
-            return audit.Problem(
-                seq, "entries", f"table entries counts amounts for event #{seq}, which draws none"
-            )
-        return None
+    def checkpoint(
+        self, *, checkpoints: Path | str | None = None, key: Path | str | None = None
+    ) -> tuple[checkpoint.Checkpoint, Path]:
+        """Sign the chain head and append it to the checkpoint file; refused if the log is broken."""
+        path = checkpoint.checkpoints_path(self.engine.url, checkpoints)
+        signer = checkpoint.signing_key(checkpoint.key_path(key))
+        with transaction(self.engine, write=False) as conn:
+            check = verify.verify(conn, checkpoints=path, public_key=signer.public_key())
+            if not check.ok:
+                raise ChipexError(f"not signing a broken log: {check.problem.detail}")
+            hashes = dict(conn.execute(select(Event.seq, Event.hash)).all())
+        signed = checkpoint.sign(
+            signer,
+            path,
+            seq=max(hashes, default=0),
+            hashes=hashes,
+            ledger=self.engine.url.render_as_string(hide_password=True),
+            actor=self.actor,
+            os_user=self.os_user,
+        )
+        return signed, path
 
     def export(self, out: Any, fmt: str) -> int:
         if fmt not in ("csv", "jsonl"):
             raise ChipexError(f"unknown export format '{fmt}' (csv or jsonl)", field="format")
         with transaction(self.engine, write=False) as conn:
-            return audit.export(self._stream(conn), out, fmt)
+            return audit.export(verify.stream(conn), out, fmt)
 
 
 def open_ledger(db: str | None = None, **kwargs: Any) -> Ledger:

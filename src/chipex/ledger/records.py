@@ -181,7 +181,7 @@ class Outcome:
     """The answer to a reserve, ship or cancel: what happened and every quantity it drew on."""
 
     key: str
-    status: str  # reserved | shipped | cancelled | refused
+    status: str  # reserved | shipped | cancelled | returned | refused
     seq: int | None  # the event that recorded it (None when refused)
     line: dict[str, Any]
     draws: list[Headroom]
@@ -189,6 +189,7 @@ class Outcome:
     reports: list[str] = field(default_factory=list)
     not_counted: list[str] = field(default_factory=list)
     replayed: bool = False  # the key was seen before: nothing new was recorded
+    returned: int = 0  # units of a shipment that came back (status "returned")
 
     @property
     def ok(self) -> bool:
@@ -200,6 +201,7 @@ class Outcome:
             "status": self.status,
             "event": self.seq,
             "replayed": self.replayed,
+            "returned": self.returned,
             "line": self.line,
             "draws": [d.to_dict() for d in self.draws],
             "refusals": self.refusals,

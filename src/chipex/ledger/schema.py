@@ -18,6 +18,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 SCALE = 1000
 GENESIS = "0" * 64  # the previous hash of the first event
 
+# The longest text each column holds, the same on both databases: PostgreSQL's VARCHAR(n) refuses
+# longer text, and on SQLite (which does not) the triggers of revision 0002 refuse it the same way.
+# The ledger checks these before it writes, so a long value is one clear error, never a traceback.
+LIMITS = {"actor": 200, "os_user": 200, "kind": 40, "subject": 300, "bucket": 600}
+
 
 class Base(DeclarativeBase):
     pass
@@ -28,7 +33,8 @@ class Event(Base):
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[str] = mapped_column(String(40))  # ISO 8601 UTC, exactly as hashed
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))  # the user given (--user, the API's user)
+    os_user: Mapped[str | None] = mapped_column(String(200))  # the OS account that ran chipex (0002)
     kind: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(300))  # licence number, reservation key, ...
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed

@@ -36,7 +36,7 @@ COMMANDS.update(
         "review": ("screen_cmds", "Record a reviewer's decision on a hit; later screens honour it."),
         "compute": ("compute_cmds", "Compute accounting: what a fleet can train and serve, chip equivalence, published runs."),
         "ledger": ("ledger_cmds", "Licences, caps, reservations and shipments, on SQLite (default) or PostgreSQL."),
-        "audit": ("ledger_cmds", "The tamper-evident audit log: verify, export."),
+        "audit": ("audit_cmds", "The tamper-evident audit log: verify, checkpoint, export."),
         "flags": ("diversion_cmds", "The red-flag catalog: each flag's text, the inquiry it calls for, citation, date and inputs."),
         "leakage": ("diversion_cmds", "How much AI compute reached China, by route (stockpiles, licensed, smuggled, domestic), in H100e with ranges."),
         "flows": ("diversion_cmds", "Trade-flow gaps: mirror gaps, hub re-export ratios and jumps around rule dates (HS codes are wider than ECCNs)."),

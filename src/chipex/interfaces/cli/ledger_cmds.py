@@ -1,4 +1,5 @@
-"""Commands on the ledger: `chipex ledger licence|reserve|ship|cancel|caps` and `chipex audit`.
+"""Commands on the ledger: `chipex ledger licence|reserve|ship|cancel|return|caps|migrate`
+(`chipex audit` is in audit_cmds).
 
 A refused reservation or a failed verification exits 1 with the reason; bad input exits 2 (one
 line, nothing recorded).
@@ -7,7 +8,6 @@ line, nothing recorded).
 from __future__ import annotations
 
 import itertools
-import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +22,7 @@ from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json
 from chipex.interfaces.cli.core_cmds import CatalogOpt, JsonOpt
 from chipex.ledger import CapRow, Headroom, Ledger, Licence, Outcome, Request, open_ledger
-from chipex.ledger.audit import verify_export
+from chipex.ledger.db import grant_app_role, open_engine
 from chipex.ledger.records import fmt_amount
 from chipex.rules.countries import REGIMES, iso_code
 
@@ -31,10 +31,8 @@ ledger_app = typer.Typer(
     no_args_is_help=True,
 )
 licence_app = typer.Typer(help="Licences as granted: add, show, list.", no_args_is_help=True)
-audit_app = typer.Typer(help="The tamper-evident audit log: verify, export.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 ledger_app.add_typer(licence_app, name="licence")
-app.add_typer(audit_app, name="audit")
 
 DbOpt = Annotated[
     str | None,
@@ -46,10 +44,16 @@ RegimeOpt = Annotated[
     str, typer.Option("--regime", help=f"{' or '.join(REGIMES)}: which caps refuse (all are counted)")
 ]
 DateOpt = Annotated[str | None, typer.Option("--date", help="shipment date YYYY-MM-DD (default today)")]
+UserOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--user", help="who records this (default CHIPEX_USER, else the OS account, recorded beside it)"
+    ),
+]
 
 
-def _open(db: str | None, catalog: list[Path] | None = None) -> Ledger:
-    return open_ledger(db, catalog=load_catalog(catalog) if catalog else None)
+def _open(db: str | None, catalog: list[Path] | None = None, user: str | None = None) -> Ledger:
+    return open_ledger(db, catalog=load_catalog(catalog) if catalog else None, actor=user)
 
 
 def _amount(x: Fraction | None) -> str:
@@ -78,6 +82,7 @@ def licence_add(
         list[str] | None, typer.Option("--condition", help="licence condition (repeat)")
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", help="the licence as a YAML or JSON file")] = None,
+    user: UserOpt = None,
     db: DbOpt = None,
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
@@ -103,7 +108,7 @@ def licence_add(
             "conditions": condition,
         }
         spec = {k: v for k, v in given.items() if v is not None}
-    with _open(db, catalog) as ledger:
+    with _open(db, catalog, user) as ledger:
         try:
             lic = ledger.add_licence(spec)
         except ChipexError as exc:
@@ -312,13 +317,14 @@ def reserve_cmd(
     date: DateOpt = None,
     key: KeyOpt = None,
     regime: RegimeOpt = "as-enforced",
+    user: UserOpt = None,
     db: DbOpt = None,
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Reserve a shipment line against its licence and every cap it counts against (atomic)."""
     req = _request(to, consignee, item, units, tpp, eccn, date, licence, under, veu, end_user)
-    with _open(db, catalog) as ledger:
+    with _open(db, catalog, user) as ledger:
         outcome = ledger.reserve(req, key=key, regime=regime)
     _report(outcome, json_out)
 
@@ -339,6 +345,7 @@ def ship_cmd(
     date: DateOpt = None,
     key: KeyOpt = None,
     regime: RegimeOpt = "as-enforced",
+    user: UserOpt = None,
     db: DbOpt = None,
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
@@ -351,7 +358,7 @@ def ship_cmd(
         raise ChipexError(
             "give a reservation key, or a line (--licence/--under, --item, --units, --to, --consignee)"
         )
-    with _open(db, catalog) as ledger:
+    with _open(db, catalog, user) as ledger:
         if reservation:
             outcome = ledger.ship(reservation, on=date)
         else:
@@ -365,13 +372,63 @@ def cancel_cmd(
     reservation: Annotated[str, typer.Argument(help="key of the reservation or shipment to cancel")],
     reason: Annotated[str, typer.Option("--reason", help="why (recorded in the audit log)")] = "",
     date: DateOpt = None,
+    user: UserOpt = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Cancel a reservation or shipment: a new event releases its quantities (nothing is edited)."""
-    with _open(db) as ledger:
+    """Cancel a reservation not yet shipped: a new event releases its quantities (nothing is edited)."""
+    with _open(db, user=user) as ledger:
         outcome = ledger.cancel(reservation, reason=reason, on=date)
     _report(outcome, json_out)
+
+
+@ledger_app.command("return")
+def return_cmd(
+    reservation: Annotated[str, typer.Argument(help="key of the shipped reservation")],
+    units: Annotated[int, typer.Option("--units", help="how many units came back")],
+    evidence: Annotated[
+        str, typer.Option("--evidence", help="reference of the proof: RMA, bill of lading, document id")
+    ],
+    date: Annotated[str | None, typer.Option("--date", help="return date YYYY-MM-DD (default today)")] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="this return's own key (default: the evidence reference)")
+    ] = None,
+    user: UserOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record units of a shipment that came back: re-credits exactly those units (a shipment is final)."""
+    with _open(db, user=user) as ledger:
+        o = ledger.return_units(reservation, units=units, evidence=evidence, on=date, return_key=key)
+    if json_out:
+        emit_json(o.to_dict())
+        return
+    again = " (already recorded: nothing new)" if o.replayed else ""
+    console.print(
+        f"[bold]returned[/bold] {units} of {o.line['units']} units of {o.key} (event #{o.seq}){again}; "
+        f"{o.returned} back in all, re-credited to what the shipment drew on"
+    )
+
+
+@ledger_app.command("migrate")
+def migrate_cmd(
+    db: DbOpt = None,
+    grant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grant", help="PostgreSQL role the application connects as (repeat): may read and append only"
+        ),
+    ] = None,
+) -> None:
+    """Bring the ledger's schema to the newest revision (run as the tables' owner on PostgreSQL)."""
+    engine = open_engine(db)
+    try:
+        for role in grant or []:
+            grant_app_role(engine, role)
+    finally:
+        engine.dispose()
+    roles = f"; {', '.join(grant)} may read and append" if grant else ""
+    console.print(f"ledger schema at the newest revision{roles}")
 
 
 # --- caps --------------------------------------------------------------------------------------
@@ -434,64 +491,3 @@ def _print_caps(rows: list[CapRow], country: str | None, as_of: str, regime: str
             console.print(f"  [dim]limit ({first.limit_confidence}): {first.limit_source}[/dim]")
         console.print(f"  [dim]citation ({first.confidence}): {first.citation}[/dim]")
     console.print(f"\n[dim]Amounts in TPP; H100e at 15,832 TPP per H100. {DISCLAIMER}[/dim]")
-
-
-# --- audit -------------------------------------------------------------------------------------
-
-
-@audit_app.command("verify")
-def audit_verify(
-    file: Annotated[
-        Path | None, typer.Option("--file", help="verify an exported copy instead of the database")
-    ] = None,
-    expect_head: Annotated[
-        str | None,
-        typer.Option("--expect-head", help="the last hash recorded earlier, kept outside the database"),
-    ] = None,
-    db: DbOpt = None,
-    json_out: JsonOpt = False,
-) -> None:
-    """Recompute the hash chain; name the first event edited, deleted, inserted or reordered. Exit 1 if any."""
-    if file is not None:
-        fmt = "csv" if file.suffix.lower() == ".csv" else "jsonl"
-        try:
-            with file.open(encoding="utf-8", newline="") as f:
-                check = verify_export(f, fmt, expect_head=expect_head)
-        except OSError as exc:
-            raise ChipexError(f"cannot read: {exc.strerror}", file=str(file)) from None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ChipexError(f"not a chipex audit export ({exc})", file=str(file)) from None
-    else:
-        with _open(db) as ledger:
-            check = ledger.verify(expect_head=expect_head)
-    if json_out:
-        emit_json(check.to_dict())
-    elif check.ok:
-        console.print(f"audit log intact: {check.events} events; last hash {check.head_hash}")
-        console.print(
-            "[dim]keep the last hash outside the database: --expect-head shows a log cut short[/dim]"
-        )
-    else:
-        console.print(f"[bold red]audit log broken[/bold red]: {check.problem.detail}")
-    if not check.ok:
-        raise typer.Exit(1)
-
-
-@audit_app.command("export")
-def audit_export(
-    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl")] = "jsonl",
-    out: Annotated[Path | None, typer.Option("--out", help="file to write (default stdout)")] = None,
-    db: DbOpt = None,
-) -> None:
-    """Write the whole log for an auditor, with each event's hash and its predecessor's."""
-    with _open(db) as ledger:
-        if out is None:
-            n = ledger.export(sys.stdout, fmt)
-        else:
-            try:
-                with out.open("w", encoding="utf-8", newline="") as f:
-                    n = ledger.export(f, fmt)
-            except OSError as exc:
-                raise ChipexError(f"cannot write: {exc.strerror}", file=str(out)) from None
-    if out is not None:
-        console.print(f"{n} events written to {out}")

@@ -440,7 +440,10 @@ class Ledger:
         check_regime(regime)
         if active_reforms():
             raise ChipexError("a reform is a what-if: the ledger records real shipments only (drop --reform)")
-        resolved = [(self.resolve(req), key or f"r-{uuid.uuid4().hex[:16]}") for req, key in lines]
+        resolved = [
+            (self.resolve(req), fits(key or f"r-{uuid.uuid4().hex[:16]}", "subject", "key"))
+            for req, key in lines
+        ]
         keys = [key for _, key in resolved]
         if len(set(keys)) != len(keys):
             raise ChipexError("the same key is given to two lines of one batch", field="key")

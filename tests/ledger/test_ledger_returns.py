@@ -153,7 +153,8 @@ def test_sqlite_refuses_what_postgresql_refuses(tmp_path):
 
     with (
         open_ledger(str(tmp_path / "l.db")) as ledger,
-        pytest.raises(Exception, match=r"character varying\(200\)"),ledger.engine.begin() as conn
+        pytest.raises(Exception, match=r"character varying\(200\)"),
+        ledger.engine.begin() as conn,
     ):
         conn.execute(text(
             "INSERT INTO events VALUES (1, 'now', :a, 'k', 's', '{}', 'p', 'h', NULL)"

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from chipex.errors import ChipexError
+from chipex.errors import ChipexError, utf8_problem
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -21,9 +21,13 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def read_yaml(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ChipexError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    bad = utf8_problem(raw, option=None)
+    if bad:
+        raise ChipexError(bad[2], file=str(path), record=f"line {bad[0]}")
+    text = raw.decode("utf-8")
     try:
         return yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:

@@ -16,7 +16,7 @@ from typing import Any
 from chipex.catalog import Catalog, default_catalog
 from chipex.catalog.model import Chip, Figure
 from chipex.core import DISCLAIMER, metrics
-from chipex.errors import ChipexError
+from chipex.core.dates import parse_date
 from chipex.rules import Rulebook, default_rulebook
 from chipex.rules.model import EccnText, Letter, Prong
 
@@ -296,7 +296,9 @@ def _classify_ic(chip: Chip, on: dt.date, rulebook: Rulebook, datacenter: bool |
             missing = sorted(x for x in used if m.value(x) is None and x not in out.depends_on)
             if missing:
                 out.depends_on.extend(missing)
-                out.warnings.append(f"{eccn} is possible but not certain: {', '.join(missing)} unknown in the catalog")
+                out.warnings.append(
+                    f"{eccn} is possible but not certain: {', '.join(missing)} unknown in the catalog"
+                )
         if text.compliance and on < text.compliance:
             out.warnings.append(
                 f"{text.id} effective {text.effective}; compliance required from {text.compliance}"
@@ -399,14 +401,3 @@ def history(
         classify(chip, v.effective, catalog=catalog, rulebook=rulebook, datacenter=datacenter)
         for v in rulebook.versions
     ]
-
-
-def parse_date(value: dt.date | str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    if value in ("today", "now"):
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ChipexError(f"'{value}' is not a date (use YYYY-MM-DD)") from None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -19,10 +18,20 @@ import ibis
 import pyarrow as pa
 
 from chipex.catalog import Catalog, default_catalog
+from chipex.core import DISCLAIMER
 from chipex.errors import ChipexError
 from chipex.orders.engine import OrderEngine, put_table
 from chipex.orders.explain import explain_row
-from chipex.orders.io import Rejected, atomic_path, file_format, load_orders, read_file, write_rejects
+from chipex.orders.io import Rejected, load_orders, write_rejects, write_rejects_view
+from chipex.orders.output import (
+    XLSX_MAX_ROWS,
+    atomic_path,
+    check_outputs,
+    spill_folder,
+    write_table,
+    write_xlsx,
+)
+from chipex.orders.reading import file_format, read_file
 from chipex.orders.schema import OPTIONAL, REQUIRED
 from chipex.rules import Rulebook, default_rulebook
 
@@ -53,6 +62,7 @@ class CheckReport:
     output: Path | None
     summary: list[dict[str, Any]] = field(default_factory=list)
     errors: list[Rejected] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)  # unknown columns, with --allow-extra-columns
     flagged: int = 0  # lines raising at least one red flag
 
 
@@ -110,43 +120,59 @@ def check_book(
     reject_file: Path | None = None,
     screen: bool = True,
     list_as_of: str = "order",
+    allow_extra_columns: bool = False,
+    encoding: str | None = None,
+    sheet: str | None = None,
 ) -> CheckReport:
-    """Check every line of an order book; write results to `out` (Parquet, CSV or JSON Lines)."""
-    with tempfile.TemporaryDirectory(prefix="chipex-duckdb-") as spill:
+    """Check every line of an order book; write results to `out` (Parquet, CSV, JSON Lines or XLSX).
+
+    Nothing is written unless every line is valid or `reject_file` takes the bad ones; an output
+    that is the book itself, or another output, is refused before anything is read."""
+    path = Path(path)
+    check_outputs(path, out=out, reject_file=reject_file)
+    for target in (out, reject_file):
+        if target is not None:
+            file_format(target)
+    with spill_folder() as spill:
         cat = catalog or default_catalog()
         eng = make_engine(regime, catalog=cat, rulebook=rulebook)
-        if out is not None:
-            file_format(out)
         con = _bulk_connection(spill)
-        offset = read_file(path, con)
+        src = read_file(path, con, encoding=encoding, sheet=sheet, workdir=Path(spill))
         loaded = load_orders(
             con,
             cat,
             eng.rulebook.countries,
-            label=str(path),
-            offset=offset,
-            materialize=file_format(path) != "parquet",
+            label=src.label,
+            offset=src.offset,
+            materialize=src.fmt != "parquet",
             screener=_screener(screen and _has_parties(con), eng.regime, list_as_of),
             party_lists=eng.rulebook.licensing.party_lists,
+            allow_extra=allow_extra_columns,
+            unit=src.unit,
         )
+        if loaded.total == 0:
+            raise ChipexError(
+                "no order lines (the file has only a header); nothing was written", file=src.label
+            )
         n_bad = len(loaded.rejected)
         if n_bad and reject_file is None:
-            shown = "\n".join(f"  {path}: {r}" for r in loaded.rejected[:20])
+            shown = "\n".join(f"  {src.label}: {r}" for r in loaded.rejected[:20])
             more = "" if n_bad <= 20 else "\n  ..."
             raise ChipexError(
-                f"{_count_bad(con)} bad line(s); nothing was written (use --reject-file to check the rest):\n{shown}{more}",
-                file=str(path),
+                f"{_count_bad(con)} bad {src.unit}(s); nothing was written (use --reject-file to check the rest):\n{shown}{more}",
+                file=src.label,
             )
-        rejected = write_rejects(con, reject_file) if reject_file is not None else 0
         backend, expr = _run(eng, con, loaded.items, engine)
         results = None
-        if out is None:
+        fmt = None if out is None else file_format(out)
+        if fmt in (None, "xlsx"):
             results = backend.to_pyarrow(expr)
             con.register("results_view", results)
-        else:
-            with atomic_path(out) as tmp:
-                _write(backend, expr, tmp, file_format(out), con)
-            con.execute(f"CREATE OR REPLACE TEMP VIEW results_view AS SELECT * FROM {_reader(out)}")
+        elif backend.name == "duckdb":
+            con.execute(f"CREATE OR REPLACE TEMP VIEW results_view AS {backend.compile(expr)}")
+        else:  # other engines hand Arrow batches over; kept in DuckDB (spilling) for the summary
+            con.register("results_stream", backend.to_pyarrow_batches(expr))
+            con.execute("CREATE OR REPLACE TEMP TABLE results_view AS SELECT * FROM results_stream")
         summary = [
             dict(zip(("destination", "license_required", "eccn", "lines", "units"), row, strict=True))
             for row in con.execute(
@@ -154,10 +180,48 @@ def check_book(
                    FROM results_view GROUP BY ALL ORDER BY 1, 2, 3"""
             ).fetchall()
         ]
-        checked, flagged = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE red_flags <> '') FROM results_view"
-        ).fetchall()[0]
-        return CheckReport(loaded.total, checked, rejected, results, out, summary, loaded.rejected, flagged)
+        checked = con.execute("SELECT count(*) FROM results_view").fetchall()[0][0]
+        report = CheckReport(
+            loaded.total, checked, _count_bad(con), results, out, summary, loaded.rejected, loaded.extra
+        )
+        if reject_file is not None:
+            write_rejects(con, reject_file)
+        if out is not None:
+            _write(con, out, fmt, report, src.label, regime)
+        return report
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, out: Path, fmt: str, report: CheckReport, label: str, regime: str
+) -> None:
+    """Write the results atomically; an XLSX output also holds the summary and the rejected lines."""
+    if fmt != "xlsx":
+        write_table(con, "results_view", out)
+        return
+    if report.checked >= XLSX_MAX_ROWS:
+        raise ChipexError(
+            f"{report.checked:,} lines do not fit in one sheet (at most {XLSX_MAX_ROWS - 1:,}); write .parquet or .csv",
+            file=str(out),
+        )
+    summary: list[tuple[str, object]] = [
+        ("order book", label),
+        ("regime", regime),
+        ("lines", report.total),
+        ("lines checked", report.checked),
+        ("lines rejected", report.rejected),
+        ("columns ignored", ", ".join(report.ignored_columns) or "none"),
+        ("note", DISCLAIMER),
+    ]
+    summary += [
+        (
+            f"{s['destination']} / licence {'required' if s['license_required'] else 'not required'} / {s['eccn']}",
+            f"{s['lines']:,} lines, {s['units']:,} units",
+        )
+        for s in report.summary
+    ]
+    write_rejects_view(con)
+    with atomic_path(out) as tmp:
+        write_xlsx(con, tmp, summary=summary, results="results_view", rejects="orders_rejected")
 
 
 def _bulk_connection(spill: str) -> duckdb.DuckDBPyConnection:
@@ -176,27 +240,6 @@ def _has_parties(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _count_bad(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT count(*) FROM orders_checked WHERE err_field IS NOT NULL").fetchall()[0][0]
-
-
-def _reader(path: Path) -> str:
-    fmt = file_format(path)
-    p = "'" + str(path).replace("'", "''") + "'"
-    return {
-        "parquet": f"read_parquet({p})",
-        "csv": f"read_csv({p}, header=true)",
-        "jsonl": f"read_json({p})",
-    }[fmt]
-
-
-def _write(backend, expr, tmp: Path, fmt: str, con: duckdb.DuckDBPyConnection) -> None:
-    """Stream the results into a file: DuckDB writes it itself; other engines hand Arrow batches over."""
-    target = "'" + str(tmp).replace("'", "''") + "'"
-    option = {"csv": "FORMAT CSV, HEADER", "jsonl": "FORMAT JSON", "parquet": "FORMAT PARQUET"}[fmt]
-    if backend.name == "duckdb":
-        con.execute(f"COPY ({backend.compile(expr)}) TO {target} ({option})")
-        return
-    con.register("results_stream", backend.to_pyarrow_batches(expr))
-    con.execute(f"COPY (SELECT * FROM results_stream) TO {target} ({option})")
 
 
 class SingleOrders:

@@ -1,14 +1,14 @@
-"""Reading order books (CSV, Parquet, JSON Lines), validating every line, writing results atomically.
+"""Validating every line of an order book and normalising it for the engine.
 
-Reading and validation run in DuckDB, streaming: the book is never held as Python objects. The
-few distinct item names and country spellings are resolved in Python once each and joined back.
+The book is read by `reading.read_file` (CSV, JSON Lines, Parquet, XLSX) into `orders_raw`; the
+rules are in `validate`; results and reject files are written by `output`. Validation runs in
+DuckDB, streaming: the book is never held as Python objects. The few distinct item names and
+country spellings are resolved in Python once each and joined back.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -16,8 +16,11 @@ import pyarrow as pa
 
 from chipex.catalog import Catalog
 from chipex.catalog.model import Chip
-from chipex.errors import ChipexError, UnknownChipError
+from chipex.core.dates import DATE_MESSAGE, sql_is_date
+from chipex.errors import ChipexError, UnknownChipError, printable
+from chipex.orders.output import atomic_path, write_table
 from chipex.orders.parties import PartyScreening, screen_parties
+from chipex.orders.reading import file_format, read_file, sql_str
 from chipex.orders.schema import (
     COUNTRY_FIELDS,
     FIELD_TYPES,
@@ -28,23 +31,15 @@ from chipex.orders.schema import (
     end_use_category,
 )
 from chipex.orders.tables import ItemStatus
+from chipex.orders.validate import check_columns, item_problem, known_columns, line_checks
 from chipex.rules.countries import Countries
 from chipex.rules.model import PartyLists
 
-FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
-
-
-def file_format(path: Path) -> str:
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ChipexError(
-            f"unsupported file type '{path.suffix}' (use .csv, .parquet or .jsonl)", file=str(path)
-        )
-    return fmt
+__all__ = ["Loaded", "Rejected", "atomic_path", "file_format", "load_orders", "read_file", "write_rejects"]
 
 
 def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    return sql_str(value)
 
 
 def resolve_item(name: str, catalog: Catalog) -> ItemStatus:
@@ -78,10 +73,13 @@ class Rejected:
     field: str
     value: str | None
     message: str
+    unit: str = "line"  # a text file's line, a sheet's row, a Parquet file's record
 
     def __str__(self) -> str:
-        shown = "" if self.value is None else f" '{self.value}'"
-        return f"line {self.line}, field '{self.field}'{shown}: {self.message}"
+        value = self.value if self.value is None or len(self.value) <= 80 else self.value[:77] + "..."
+        shown = "" if value is None else f" '{printable(value)}'"
+        col = "column" if self.unit == "row" else "field"
+        return f"{self.unit} {self.line}, {col} '{self.field}'{shown}: {printable(self.message)}"
 
 
 @dataclass
@@ -91,27 +89,7 @@ class Loaded:
     items: dict[str, ItemStatus]
     rejected: list[Rejected]
     total: int
-
-
-def read_file(path: Path, con: duckdb.DuckDBPyConnection) -> int:
-    """Expose an order file as the view `orders_raw`; returns the line offset of its first order
-    (CSV: the header is line 1, so the first order is line 2; JSON Lines / Parquet: record numbers)."""
-    fmt = file_format(path)
-    if not path.exists():
-        raise ChipexError("no such file", file=str(path))
-    src = _sql_str(str(path))
-    reader = {
-        "csv": f"read_csv({src}, all_varchar=true, header=true)",
-        "jsonl": f"read_json({src}, format='newline_delimited')",
-        "parquet": f"read_parquet({src})",
-    }[fmt]
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW orders_raw AS SELECT * FROM {reader}")
-        con.execute("DESCRIBE orders_raw").fetchall()
-    except duckdb.Error as exc:
-        raise ChipexError(f"cannot read as {fmt}: {str(exc).splitlines()[0]}", file=str(path)) from None
-    # CSV: the header is line 1, so the first order is line 2; JSON Lines / Parquet: record numbers.
-    return 1 if fmt == "csv" else 0
+    extra: list[str] = field(default_factory=list)  # unknown columns kept out (--allow-extra-columns)
 
 
 def load_orders(
@@ -125,17 +103,12 @@ def load_orders(
     max_errors: int = 50,
     screener: PartyScreening | None = None,
     party_lists: PartyLists | None = None,
+    allow_extra: bool = False,
+    unit: str = "line",
 ) -> Loaded:
-    """Validate and normalise the view `orders_raw` into the view `orders_valid`."""
+    """Validate and normalise the view `orders_raw` into the view `orders_valid` (rules: validate.py)."""
     columns = [r[0] for r in con.execute("DESCRIBE orders_raw").fetchall()]
-    path = label
-    lower = {c.lower().strip(): c for c in columns}
-    missing = [c for c in REQUIRED if c not in lower]
-    if missing:
-        raise ChipexError(
-            f"missing column(s) {', '.join(missing)} (needs {', '.join(REQUIRED)}; optional {', '.join(OPTIONAL)})",
-            file=str(path),
-        )
+    lower, extra = check_columns(columns, file=label, allow_extra=allow_extra)
     sel = [f"row_number() OVER () + {offset} AS line"]
     for c in (*REQUIRED, *OPTIONAL):
         sel.append(
@@ -150,6 +123,10 @@ def load_orders(
     items: dict[str, ItemStatus] = {}
     item_rows = []
     for (name,) in con.execute("SELECT DISTINCT item FROM orders_txt WHERE item IS NOT NULL").fetchall():
+        problem = item_problem(name)
+        if problem:
+            item_rows.append((name, None, None, problem))
+            continue
         try:
             st = resolve_item(name, catalog)
             items[st.item_id] = st
@@ -197,16 +174,7 @@ def load_orders(
     )
     joins = " ".join(f'LEFT JOIN country_map c_{f} ON o."{f}" = c_{f}.raw' for f in COUNTRY_FIELDS)
     checks = (
-        [
-            ("date", "o.date IS NULL", "'missing date'"),
-            ("date", "TRY_CAST(o.date AS DATE) IS NULL", "'not a date (use YYYY-MM-DD)'"),
-            ("item", "o.item IS NULL", "'missing item'"),
-            ("item", "im.item_id IS NULL", "im.err"),
-            ("quantity", "o.quantity IS NULL", "'missing quantity'"),
-            ("quantity", "TRY_CAST(o.quantity AS BIGINT) IS NULL", "'not a whole number'"),
-            ("quantity", "TRY_CAST(o.quantity AS BIGINT) <= 0", "'must be a positive whole number'"),
-            ("destination", "o.destination IS NULL", "'missing destination'"),
-        ]
+        line_checks()
         + [
             (
                 f,
@@ -233,8 +201,8 @@ def load_orders(
     rejected = []
     for line, fld, msg in bad:
         value = con.execute(f'SELECT "{fld}" FROM orders_checked WHERE line = ?', [line]).fetchall()[0][0]
-        rejected.append(Rejected(line, fld, value, msg))
-    screen_parties(con, screener, party_lists, label=str(path))
+        rejected.append(Rejected(line, fld, value, msg, unit))
+    screen_parties(con, screener, party_lists, label=label)
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW orders_valid AS
         SELECT o.line, CAST(o.date AS DATE) AS date, o.item, o.item_id, CAST(o.units AS BIGINT) AS units,
@@ -249,7 +217,7 @@ def load_orders(
         LEFT JOIN line_parties lp ON lp.line = o.line
         WHERE o.err_field IS NULL"""
     )
-    return Loaded(items, rejected, total)
+    return Loaded(items, rejected, total, extra)
 
 
 def _enum_sql(f: str) -> str:
@@ -264,15 +232,15 @@ def _typed_checks() -> list[tuple[str, str, str]]:
             out.append(
                 (
                     f,
-                    f'o."{f}" IS NOT NULL AND TRY_CAST(o."{f}" AS DATE) IS NULL',
-                    "'not a date (use YYYY-MM-DD)'",
+                    f'o."{f}" IS NOT NULL AND NOT {sql_is_date(f"o.{f}")}',
+                    f"'{DATE_MESSAGE}'",
                 )
             )
         elif kind == "usd":
             out.append(
                 (
                     f,
-                    f'o."{f}" IS NOT NULL AND coalesce(TRY_CAST(o."{f}" AS DOUBLE) < 0, true)',
+                    f'o."{f}" IS NOT NULL AND NOT coalesce(isfinite(TRY_CAST(o."{f}" AS DOUBLE)) AND TRY_CAST(o."{f}" AS DOUBLE) >= 0, false)',
                     "'not a price in USD (a number, 0 or more)'",
                 )
             )
@@ -305,36 +273,17 @@ def count_rejected(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT count(*) FROM orders_checked WHERE err_field IS NOT NULL").fetchall()[0][0]
 
 
+def write_rejects_view(con: duckdb.DuckDBPyConnection) -> None:
+    """The view `orders_rejected`: each bad line with its field, error and the values as read."""
+    cols = ", ".join(f'"{c}"' for c in known_columns())
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW orders_rejected AS SELECT line, err_field AS field, err_msg AS error, {cols}
+            FROM orders_checked WHERE err_field IS NOT NULL ORDER BY line"""
+    )
+
+
 def write_rejects(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    n = count_rejected(con)
-    with atomic_path(path) as tmp:
-        con.execute(
-            f"""COPY (SELECT line, err_field AS field, err_msg AS error, date, item, quantity, destination,
-                   end_user, end_user_hq, parent_hq, consignee, end_use, ship_from, exporter
-                 FROM orders_checked WHERE err_field IS NOT NULL ORDER BY line)
-               TO {_sql_str(str(tmp))} (FORMAT CSV, HEADER)"""
-        )
-    return n
-
-
-class atomic_path:
-    """Write to a temporary file beside the target, then rename: readers never see half a file."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = target
-
-    def __enter__(self) -> Path:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(
-            prefix=f".{self.target.name}.", suffix=self.target.suffix, dir=self.target.parent
-        )
-        os.close(fd)
-        os.unlink(name)
-        self.tmp = Path(name)
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None and self.tmp.exists():
-            os.replace(self.tmp, self.target)
-        elif self.tmp.exists():
-            self.tmp.unlink()
+    """The bad lines in the reject file's format (its suffix), formula-safe; returns how many."""
+    write_rejects_view(con)
+    write_table(con, "orders_rejected", path)
+    return count_rejected(con)

@@ -33,8 +33,19 @@ class _Strict(BaseModel):
 def _exact(v: object) -> object:
     """YAML floats are binary; go through their shortest repr so 5.92 stays exactly 5.92."""
     if isinstance(v, float):
-        return Decimal(repr(v))
+        v = Decimal(repr(v))
+    elif isinstance(v, str):
+        try:
+            v = Decimal(v.strip())
+        except ArithmeticError:
+            return v  # not a number: the field's own validation says so
+    # a reform's -1e999 is a valid Decimal: bound what a number in the rules can be (issue 11)
+    if isinstance(v, Decimal) and (not v.is_finite() or abs(v) > MAX_BOUND):
+        raise ValueError(f"'{v}' is not a finite number within +/-{MAX_BOUND:.0E}")
     return v
+
+
+MAX_BOUND = Decimal(10) ** 18  # far above any threshold in the EAR (TPP 4800, 600 GB/s, ...)
 
 
 class Prong(_Strict):

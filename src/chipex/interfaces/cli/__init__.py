@@ -46,7 +46,8 @@ COMMANDS.update(
 
 
 def main() -> None:
-    """Entry point: user errors print one line on stderr and exit 2; never a traceback."""
+    """Entry point: user errors print one line on stderr and exit 2 (4 when an output cannot be
+    written: chipex.errors.OutputError); never a traceback."""
     try:
         reforms = _take_reforms(sys.argv)
         if reforms:
@@ -56,7 +57,7 @@ def main() -> None:
         app()
     except ChipexError as exc:
         print(f"chipex: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
 

@@ -80,14 +80,41 @@ def _print_flags(d: dict) -> None:
 
 @app.command("check")
 def check_cmd(
-    orders: Annotated[Path | None, typer.Argument(help="order book: .csv, .parquet or .jsonl")] = None,
+    orders: Annotated[Path | None, typer.Argument(help="order book: .csv, .parquet, .jsonl or .xlsx")] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="results file: .parquet, .csv or .jsonl (written atomically)")
+        Path | None,
+        typer.Option(
+            "--out", metavar="FILE", help="results file: .parquet, .csv, .jsonl or .xlsx (written atomically)"
+        ),
     ] = None,
     engine: Annotated[str, typer.Option("--engine", help="bulk engine: duckdb, polars or spark")] = "duckdb",
     regime: Annotated[str, typer.Option("--regime", help=REGIME_HELP)] = "as-enforced",
     reject_file: Annotated[
-        Path | None, typer.Option("--reject-file", help="write bad lines here (CSV) and check the rest")
+        Path | None,
+        typer.Option(
+            "--reject-file",
+            metavar="FILE",
+            help="write bad lines here (.csv, .jsonl, .parquet, .xlsx) and check the rest",
+        ),
+    ] = None,
+    allow_extra_columns: Annotated[
+        bool,
+        typer.Option(
+            "--allow-extra-columns",
+            help="check a book with unknown columns (ignored, and listed in the summary)",
+        ),
+    ] = False,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            metavar="NAME",
+            help="text encoding of a CSV/JSONL book (default UTF-8), e.g. cp1252",
+        ),
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option("--sheet", metavar="NAME", help="the sheet of an .xlsx book (default the first)"),
     ] = None,
     catalog: Annotated[
         list[Path] | None, typer.Option("--catalog", help="extra chip catalog file(s)")
@@ -165,7 +192,7 @@ def check_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
     """May this order ship? Licence requirements, exceptions and review policy, cited, as of the order's date."""
-    import datetime as dt
+    from chipex.core.dates import parse_date
 
     # the query engines load only when an order is checked
     from chipex.orders import check_book, check_order, make_engine
@@ -177,7 +204,7 @@ def check_cmd(
     if orders is None:
         if not item or not to:
             raise ChipexError("give an order book file, or one order with --item and --to (and --date)")
-        when = dt.date.today().isoformat() if date == "today" else date
+        when = parse_date(date, field="date").isoformat()
         eng = make_engine(regime, catalog=cat) if catalog else make_engine(regime)
         d = check_order(
             date=when,
@@ -219,6 +246,9 @@ def check_cmd(
             reject_file=reject_file,
             screen=screen,
             list_as_of=_list_as_of(list_as_of),
+            allow_extra_columns=allow_extra_columns,
+            encoding=encoding,
+            sheet=sheet,
         )
     link = _link(ledger or record, db, regime, user)
     rows = None
@@ -370,8 +400,19 @@ def _attach(
 
 
 def _read_back(path: Path | None) -> list[dict]:
+    """The rows of a results file as the engine gave them (list columns joined again by ';')."""
     import duckdb
 
-    from chipex.orders import _reader
+    from chipex.orders.output import LIST_COLUMNS
+    from chipex.orders.reading import file_format, sql_str
 
-    return duckdb.sql(f"SELECT * FROM {_reader(path)} ORDER BY line").to_arrow_table().to_pylist()
+    fmt = file_format(path)
+    reader = {"parquet": "read_parquet", "csv": "read_csv", "jsonl": "read_json"}[fmt]
+    rows = (
+        duckdb.sql(f"SELECT * FROM {reader}({sql_str(str(path))}) ORDER BY line").to_arrow_table().to_pylist()
+    )
+    for row in rows:
+        for c in LIST_COLUMNS:
+            if isinstance(row.get(c), list):
+                row[c] = ";".join(row[c])
+    return rows

@@ -311,6 +311,13 @@ def check_cmd(
             )
         return
     print_book(report, str(orders), regime)
+    if report.ignored_columns:
+        from rich.markup import escape
+
+        from chipex.errors import printable
+
+        shown = ", ".join(escape(printable(c)) for c in report.ignored_columns)
+        console.print(f"[yellow]columns ignored (--allow-extra-columns):[/yellow] {shown}")
     if report.rejected:
         err_console.print(f"{report.rejected:,} bad line(s) written to {reject_file}")
     if out:

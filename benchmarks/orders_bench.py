@@ -113,8 +113,8 @@ def run_hand_sql(book: str, out: str) -> dict:
     eng = make_engine()
     con = duckdb.connect()
     t = time.perf_counter()
-    offset = read_file(Path(book), con)
-    loaded = load_orders(con, eng.catalog, eng.rulebook.countries, label=book, offset=offset)
+    src = read_file(Path(book), con)  # a Source: label, format, first line's offset
+    loaded = load_orders(con, eng.catalog, eng.rulebook.countries, label=src.label, offset=src.offset)
     con.register("items_arrow", _pairs(eng, con, loaded.items))
     con.register("countries_arrow", eng.countries_table)
     starts = eng.periods.starts[1:]

@@ -73,4 +73,6 @@ def test_a_party_name_too_long_names_the_line(home: Path, tmp_path: Path) -> Non
                     f"2026-08-01,H100,1,DE,{'A' * 1001}\n")  # fmt: skip
     r = run_chipex("check", str(book), env={"CHIPEX_HOME": str(home)})
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert f"{book}, record 3, field 'end_user': party name of 1,001 characters is longer than the 1,000 allowed" in r.stderr
+    # refused at order input (orders/validate.py), before any screening: the line and field are named
+    assert str(book) in r.stderr and "line 3, field 'end_user'" in r.stderr
+    assert "longer than the 1,000 characters allowed" in r.stderr

@@ -17,16 +17,21 @@ pytestmark = [
 ]
 
 
-def test_spark_gives_the_same_answers_as_duckdb(tmp_path):
-    duck = {r["line"]: r for r in check_book(STORY).results.to_pylist()}
-    out = tmp_path / "spark.parquet"
-    report = check_book(STORY, engine="spark", out=out)
-    assert report.checked == len(duck)
+def _rows(path):
     import duckdb
 
-    spark = {
-        r["line"]: r for r in duckdb.connect().sql(f"SELECT * FROM '{out}'").to_arrow_table().to_pylist()
+    return {
+        r["line"]: r for r in duckdb.connect().sql(f"SELECT * FROM '{path}'").to_arrow_table().to_pylist()
     }
+
+
+def test_spark_gives_the_same_answers_as_duckdb(tmp_path):
+    # Both written through the same Parquet writer (native list columns), so only the engine differs.
+    check_book(STORY, out=tmp_path / "duck.parquet")
+    report = check_book(STORY, engine="spark", out=tmp_path / "spark.parquet")
+    duck, spark = _rows(tmp_path / "duck.parquet"), _rows(tmp_path / "spark.parquet")
+    assert report.checked == len(duck) > 20
+    assert any(d["reasons"] for d in duck.values())  # the comparison covers lines that need a licence
     for line, d in duck.items():
         s = spark[line]
         assert (s["license_required"], s["eccn"], s["reasons"], s["exceptions"], s["policy"]) == (

@@ -75,7 +75,7 @@ def generate(path: Path, lines: int, customers: int = 20_000) -> None:
             FROM range({customers}))
           SELECT strftime(DATE '2022-06-01' + CAST(floor(random() * 1600) AS INTEGER), '%Y-%m-%d') AS date,
                  {pick.format(items, len(ITEMS))} AS item,
-                 CAST(1 + floor(random() * 1000) AS VARCHAR) AS quantity,
+                 CAST(CAST(1 + floor(random() * 1000) AS BIGINT) AS VARCHAR) AS quantity,
                  c.destination, c.end_user_hq, c.ship_from, c.end_use, c.exporter
           FROM range({lines}) r JOIN c ON c.cid = r.range % {customers}) TO '{path}' (FORMAT PARQUET)"""
     )

@@ -17,7 +17,18 @@ import sys
 import time
 
 PY = sys.executable
-ONE_ORDER = ["check", "--item", "H100", "--quantity", "8", "--to", "CN", "--date", "2024-01-01", "--no-screen"]
+ONE_ORDER = [
+    "check",
+    "--item",
+    "H100",
+    "--quantity",
+    "8",
+    "--to",
+    "CN",
+    "--date",
+    "2024-01-01",
+    "--no-screen",
+]
 CASES = [  # (label, argv, target seconds)
     ("python -c pass", [PY, "-c", "pass"], None),
     ("chipex --help", [PY, "-m", "chipex", "--help"], 0.25),

@@ -8,6 +8,7 @@ never a guess presented as fact.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Literal
 
@@ -77,6 +78,44 @@ class BoolFigure(_Strict):
     note: str | None = None
 
 
+class TextFigure(_Strict):
+    """A word-valued fact (an ECCN, a country) with where it came from."""
+
+    value: str | None
+    source: str = Field(min_length=3)
+    confidence: Confidence
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _explained(self) -> TextFigure:
+        if self.value is None and not self.note:
+            raise ValueError("an unknown value (value: null) needs a note saying why")
+        return self
+
+
+class CountryFigure(TextFigure):
+    """An ISO 3166-1 alpha-2 country code (US, TW, CN, ...)."""
+
+    @field_validator("value")
+    @classmethod
+    def _iso2(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Z]{2}", v):
+            raise ValueError(f"'{v}' is not an ISO 3166-1 alpha-2 country code (e.g. US, TW, CN)")
+        return v
+
+
+class Fab(_Strict):
+    """Who manufactures the logic die(s): for "is it subject to the EAR" (15 CFR 734.3, 734.9)."""
+
+    foundry: str = Field(min_length=2, description="front-end fabricator, e.g. TSMC, Samsung, SMIC")
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO-2 country of the fab (wafer fabrication)")
+    node: str | None = Field(None, description="process node as the foundry names it, e.g. 'N4 (4N)'")
+    dies: str | None = Field(None, description="which dies this fab makes when a package mixes fabs")
+    source: str = Field(min_length=3)
+    confidence: Confidence
+    note: str | None = None
+
+
 class Contains(_Strict):
     """A system (server, board, superchip) classifies through the chips it contains (4A090)."""
 
@@ -113,6 +152,21 @@ class Chip(_Strict):
     memory_package_area_mm2: Figure | None = Field(None, description="HBM stacks: for 3A090.c density")
     tdp_w: Figure | None = None
     tpp_published: Figure | None = Field(None, description="a TPP stated by a source, to cross-check")
+    # Jurisdiction and CCL facts (read by chipex.core.ccl and the orders' "subject to the EAR" step).
+    designer_country: CountryFigure | None = Field(
+        None, description="ISO-2 country where the designer (the vendor) is headquartered"
+    )
+    fabs: list[Fab] = Field(
+        default_factory=list, description="the fab(s) of the logic dies; first = main compute die"
+    )
+    transistors_billion: Figure | None = Field(
+        None, description="published transistor count of the whole package's dies, in billions"
+    )
+    sub_threshold_eccn: TextFigure | None = Field(
+        None,
+        description="the CCL entry the item is described in apart from 3A090/4A090 (e.g. 5A992.c, 3A991.p); "
+        "meeting 3A090 parameters turns it into the matching .z paragraph",
+    )
     pd_published: Figure | None = None
     note: str | None = None
     sources: dict[str, str] = Field(default_factory=dict, description="source key -> full citation")

@@ -16,6 +16,7 @@ from typing import Any
 from chipex.catalog import Catalog, default_catalog
 from chipex.catalog.model import Chip, Figure
 from chipex.core import DISCLAIMER, metrics
+from chipex.core.ccl import CclAnswer, ccl_eccn
 from chipex.core.dates import parse_date
 from chipex.rules import Rulebook, default_rulebook
 from chipex.rules.model import EccnText, Letter, Prong
@@ -165,6 +166,11 @@ class Classification:
     depends_on: list[str] = field(default_factory=list)
     outcomes: dict[str, str | None] = field(default_factory=dict)
     contains: list[dict[str, Any]] = field(default_factory=list)
+    # The ECCN the item has on the CCL on that date: `eccn` when 3A090/4A090 applies (or its .z
+    # paragraph when the item is described elsewhere), else its sub-threshold entry or EAR99.
+    ccl_eccn: str | None = None
+    ccl_confidence: str | None = None
+    ccl_basis: str | None = None
     disclaimer: str = DISCLAIMER
 
     def to_dict(self) -> dict[str, Any]:
@@ -254,6 +260,13 @@ def _base(chip: Chip, on: dt.date, rulebook: Rulebook, m: Measures | None) -> Cl
     )
 
 
+def _set_ccl(out: Classification, answer: CclAnswer) -> None:
+    out.ccl_eccn, out.ccl_confidence, out.ccl_basis = answer.eccn, answer.confidence, answer.basis
+    out.reasons.append(
+        Reason(f"CCL {answer.eccn}", answer.citation, True, f"{answer.basis} [{answer.confidence}]")
+    )
+
+
 def _classify_ic(chip: Chip, on: dt.date, rulebook: Rulebook, datacenter: bool | None) -> Classification:
     m = measure(chip)
     if datacenter is not None:
@@ -332,6 +345,7 @@ def _classify_ic(chip: Chip, on: dt.date, rulebook: Rulebook, datacenter: bool |
                         f"licence required by letter: {why}",
                     )
                 )
+    _set_ccl(out, ccl_eccn(chip, on, out.eccn))
     return out
 
 
@@ -385,6 +399,8 @@ def classify(
             else "no contained IC meets 3A090.a or 3A090.b"
         )
         out.reasons.append(Reason("4A090", _cite("4A090", text4) if text4 else "-", False, detail))
+    inside = [CclAnswer(c.ccl_eccn or "", c.ccl_confidence or "", "", "") for c, _ in inner]
+    _set_ccl(out, ccl_eccn(record, on, out.eccn, inside))
     return out
 
 

@@ -80,6 +80,8 @@ def _print_classification(c: Classification) -> None:
     console.print(f"[bold]{c.chip}[/bold] as of {c.as_of}: [bold]{eccn}[/bold]")
     ver = f"{c.rule_version} ({c.rule_version_name})" if c.rule_version else "none in force yet"
     console.print(f"rule version: {ver}; ECCN text: {c.eccn_text or '-'}")
+    if c.ccl_eccn:
+        console.print(f"on the CCL: [bold]{c.ccl_eccn}[/bold] ({c.ccl_confidence}): {c.ccl_basis}")
     if c.tpp is not None:
         pd = f"{c.performance_density:,.2f}" if c.performance_density is not None else "unknown"
         console.print(f"TPP {c.tpp:,.1f} (set by {c.tpp_precision}); performance density {pd}")

@@ -33,6 +33,7 @@ from chipex.orders.output import (
 )
 from chipex.orders.reading import file_format, read_file
 from chipex.orders.schema import OPTIONAL, REQUIRED
+from chipex.orders.sqlcache import cached_sql, sql_key
 from chipex.rules import Rulebook, default_rulebook
 
 ENGINES = ("duckdb", "polars", "spark")
@@ -253,7 +254,12 @@ class SingleOrders:
         self.backend = ibis.duckdb.from_connection(self.con)
         engine.register(self.backend)
         put_table(self.backend, "chipex_items", engine.items_table([], []))
-        sql = str(self.backend.compile(engine.expression(self.backend.table("orders_valid"), self.backend)))
+        sql = cached_sql(
+            sql_key(engine.rulebook, engine.catalog, engine.regime),
+            lambda: str(
+                self.backend.compile(engine.expression(self.backend.table("orders_valid"), self.backend))
+            ),
+        )
         self.con.execute(f"PREPARE chipex_check AS {sql}")  # bound once; data is read afresh each run
 
     def check(

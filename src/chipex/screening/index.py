@@ -10,12 +10,8 @@ file is used only if it is this user's, not writable by others, and carries a va
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import marshal
 import math
-import os
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass, fields
 from datetime import date
@@ -25,6 +21,7 @@ from pathlib import Path
 import jellyfish
 from rapidfuzz import fuzz
 
+from chipex.cachefiles import cache_secret, read_authentic, write_authentic
 from chipex.screening.lists import Entry, Snapshot, file_hash, read_snapshot
 from chipex.screening.match import PHONETIC_SIM
 from chipex.screening.normalize import Name, bigrams, normaliser, split_aliases
@@ -210,45 +207,13 @@ class Index:
 
 
 _LOADED: dict[tuple[str, date], Index] = {}  # indexes are read-only: one per list file and process
-_MAC = 32  # bytes of HMAC-SHA256 in front of a cache file
 
 
-def _cache_key(cache_dir: Path) -> bytes:
-    """The secret that authenticates this folder's cache files (`.key`, 0600, made on first use)."""
-    path = cache_dir / ".key"
-    if not path.exists():
-        tmp = path.with_name(f".key.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(secrets.token_bytes(32))
-        os.replace(tmp, path)
-    if not _private(path):
-        raise OSError("cache key readable or writable by others")
-    return path.read_bytes()
-
-
-def _private(path: Path) -> bool:
-    """Owned by this user and neither it nor its folder writable by anyone else."""
-    if not hasattr(os, "getuid"):
-        return True
-    for p in (path, path.parent.resolve()):
-        st = p.stat()
-        if st.st_uid != os.getuid() or st.st_mode & 0o022:
-            return False
-    return True
-
-
-def _read_cache(cache: Path, key: bytes) -> dict | None:
-    """The index state in `cache` if the file is private and its HMAC checks out, else None (rebuild):
+def _read_cache(cache: Path, secret: bytes) -> dict | None:
+    """The index state in `cache` if the file is authentic (chipex.cachefiles), else None (rebuild):
     marshal is only ever given bytes this user wrote."""
-    try:
-        if not _private(cache):
-            return None
-        data = cache.read_bytes()
-    except OSError:
-        return None
-    mac, body = data[:_MAC], data[_MAC:]
-    if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).digest()):
+    body = read_authentic(cache, secret)
+    if body is None:
         return None
     try:
         state = marshal.loads(body)
@@ -273,9 +238,7 @@ def load_index(path: Path, source_date: date, source: str, cache_dir: Path | Non
     secret = None
     if cache is not None:
         try:
-            if not cache_dir.exists():
-                cache_dir.mkdir(parents=True, mode=0o700)
-            secret = _cache_key(cache_dir)
+            secret = cache_secret(cache_dir)
         except OSError:
             secret = None  # a read-only or shared home only costs speed: no cache
     if cache is not None and secret is not None:
@@ -284,13 +247,5 @@ def load_index(path: Path, source_date: date, source: str, cache_dir: Path | Non
             return _LOADED.setdefault(key, Index(state))
     index = Index.build(read_snapshot(path, source_date, source=source))
     if cache is not None and secret is not None:
-        try:
-            body = marshal.dumps(index.state())
-            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.part")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(hmac.new(secret, body, hashlib.sha256).digest() + body)
-            os.replace(tmp, cache)
-        except OSError:
-            pass
+        write_authentic(cache, secret, marshal.dumps(index.state()))
     return _LOADED.setdefault(key, index)

@@ -1,0 +1,62 @@
+"""The one-order SQL cache (orders/sqlcache.py): used only when authentic, keyed by what it compiles."""
+
+from __future__ import annotations
+
+import os
+
+import chipex.orders as orders
+from chipex.orders import check_order, make_engine
+from chipex.orders.sqlcache import cached_sql, sql_key
+from chipex.rules import default_rulebook
+
+
+def test_cached_only_when_authentic_and_same_key(tmp_path):
+    compiled = []
+
+    def compile_sql():
+        compiled.append(1)
+        return "SELECT 1 AS one"
+
+    key = "a" * 64
+    assert cached_sql(key, compile_sql, tmp_path) == "SELECT 1 AS one"
+    assert cached_sql(key, compile_sql, tmp_path) == "SELECT 1 AS one"
+    assert len(compiled) == 1  # the second came from the file
+    (path,) = tmp_path.glob("one-order-*.sql")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    good = path.read_bytes()
+    path.write_bytes(good[:-1] + b"2")  # 'SELECT 1 AS one' -> '... on2': the HMAC no longer matches
+    assert cached_sql(key, compile_sql, tmp_path) == "SELECT 1 AS one"
+    assert len(compiled) == 2
+    os.chmod(path, 0o666)  # writable by others: never run, compiled afresh
+    assert cached_sql(key, compile_sql, tmp_path) == "SELECT 1 AS one"
+    assert len(compiled) == 3
+    os.chmod(path, 0o600)
+    # same first 32 hex digits (same file name), another key: the full key in the file is checked
+    assert cached_sql("a" * 32 + "b" * 32, compile_sql, tmp_path) == "SELECT 1 AS one"
+    assert len(compiled) == 4
+
+
+def test_the_key_changes_with_the_regime_and_the_rules():
+    eng = make_engine()
+    base = sql_key(eng.rulebook, eng.catalog, eng.regime)
+    assert base == sql_key(eng.rulebook, eng.catalog, eng.regime)
+    assert base != sql_key(eng.rulebook, eng.catalog, "as-printed")
+    versions = eng.rulebook.versions
+    other = type(eng.rulebook)(versions[:-1], *(getattr(eng.rulebook, f) for f in ("eccns", "letters", "countries", "licensing", "red_flags", "hubs")))  # fmt: skip
+    assert base != sql_key(other, eng.catalog, eng.regime)
+
+
+def test_one_order_is_the_same_from_a_cold_and_a_warm_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHIPEX_HOME", str(tmp_path))
+    order = {"date": "2024-01-01", "item": "H100", "quantity": 8, "destination": "CN", "screen": False}
+    monkeypatch.setattr(orders, "_SINGLE", {})
+    # a fresh engine each time (the default one is shared and remembers what it classified)
+    cold = check_order(**order, engine=make_engine(rulebook=default_rulebook()))
+    assert list((tmp_path / "cache").glob("one-order-*.sql"))
+    compiled = []
+    real = orders.OrderEngine.expression
+    monkeypatch.setattr(orders.OrderEngine, "expression", lambda *a: compiled.append(1) or real(*a))
+    warm = check_order(**order, engine=make_engine(rulebook=default_rulebook()))
+    assert not compiled  # the SQL came from the cache
+    assert cold == warm
+    assert cold["license_required"] is True  # 3A090.a.1 to China after 2023-11-17 (742.6(a)(6)(iii))

@@ -155,6 +155,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 @cache
 def _heads() -> frozenset[str]:
+    """The newest revision of each branch: the ledger's line and the service's ("service": users, jobs)."""
     return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 

@@ -26,7 +26,9 @@ def _where(code: str | None, on: dt.date, engine: OrderEngine) -> str:
     return f"{shown} [{', '.join(groups) or 'no listed group'}]"
 
 
-def explain_row(row: dict[str, Any], engine: OrderEngine) -> dict[str, Any]:
+def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: bool = True) -> dict[str, Any]:
+    """The full explanation of one result row; `classification=False` leaves the item's
+    classification out (a book's lines: the same item and period repeat)."""
     rb = engine.rulebook
     on: dt.date = row["date"]
     reqs = {r.id: r for r in rb.licensing.requirements}
@@ -118,7 +120,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine) -> dict[str, Any]:
             "note": p.note,
         }
     version = rb.version_on(on)
-    classification = engine.classifications.get((row["item_id"], engine.period_of(on)))
+    found = engine.classifications.get((row["item_id"], engine.period_of(on))) if classification else None
     depends = split_ids(row["depends_on"])
     out = {
         "line": row["line"],
@@ -138,8 +140,8 @@ def explain_row(row: dict[str, Any], engine: OrderEngine) -> dict[str, Any]:
         "tpp_total": float(row["tpp_total"]) if row["tpp_total"] is not None else None,
         "parties": row["party_entries"],
         "list_snapshot": row["list_snapshot"],
-        "classification": classification.to_dict() if classification else None,
-        "disclaimer": DISCLAIMER,
+        "classification": found.to_dict() if found else None,
+        "disclaimer": DISCLAIMER if classification else None,
     }
     # red flags: inquiries to make before shipping; they never change license_required
     out["red_flags"] = split_ids(row["red_flags"])

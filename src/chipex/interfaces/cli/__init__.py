@@ -40,6 +40,8 @@ COMMANDS.update(
         "flags": ("diversion_cmds", "The red-flag catalog: each flag's text, the inquiry it calls for, citation, date and inputs."),
         "leakage": ("diversion_cmds", "How much AI compute reached China, by route (stockpiles, licensed, smuggled, domestic), in H100e with ranges."),
         "flows": ("diversion_cmds", "Trade-flow gaps: mirror gaps, hub re-export ratios and jumps around rule dates (HS codes are wider than ECCNs)."),
+        "serve": ("service_cmds", "Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs) with uvicorn."),
+        "users": ("service_cmds", "API users: add (prints the key once), list, revoke."),
         "hubs": ("diversion_cmds", "Transshipment hubs on a date: cited events, country-group moves, billing-versus-shipping figures."),
     }
 )  # fmt: skip

@@ -1,0 +1,136 @@
+"""The one schema of a determination: one order or one line of a book, in every output.
+
+`Determination` is what every JSON path writes (one order, a book's `--json` lines, a `.jsonl`
+results file, the HTTP API, the Python API). Tabular files (CSV, Parquet, XLSX) hold its flat
+projection, `DeterminationRow`: the same top-level names, with the lists (`reasons`, `exceptions`,
+`depends_on`) as their ids joined by ';' (a trailing '?' marks a reason that depends on a fact the
+order does not give) and `policy` as the policy's name. Both JSON Schemas are generated from these
+models into docs/schema/ (`python -m chipex.service.schema`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Reason(BaseModel):
+    """One rule that decides the licence requirement (or `none` when no rule applies)."""
+
+    rule: str = Field(description="rule id from licensing.yaml, 'is-informed <letter id>', or 'none'")
+    paragraph: str | None = Field(None, description="the CFR paragraph the rule implements")
+    citation: str | None = Field(None, description="Federal Register or CFR citation")
+    confidence: str | None = Field(None, description="verified, secondary or from-memory")
+    met: bool | None = Field(
+        description="true: applies; null: applies unless a fact not given says otherwise"
+    )
+    detail: str = Field("", description="the rule's text and the order's facts it was applied to")
+
+
+class LicenceException(BaseModel):
+    id: str
+    paragraph: str | None = None
+    citation: str | None = None
+    confidence: str | None = None
+    conditions: list[str] = Field(default_factory=list, description="what the exception requires")
+    missing: list[str] = Field(default_factory=list, description="what is still needed to use it")
+
+
+class Policy(BaseModel):
+    policy: str = Field(description="licence review policy, e.g. 'presumption of denial'")
+    rule: str
+    paragraph: str | None = None
+    citation: str | None = None
+    confidence: str | None = None
+    note: str | None = None
+
+
+class Draw(BaseModel):
+    """What the line would draw on a licence or cap in the ledger, and what is left."""
+
+    bucket: str
+    unit: str
+    limit: float
+    used: float
+    remaining: float
+    exceeds: bool
+    binding: bool
+    citation: str | None = None
+    confidence: str | None = None
+    message: str | None = None
+
+
+class Determination(BaseModel):
+    """May this order (or book line) ship: the decision, every rule that made it, cited, as of its date."""
+
+    model_config = ConfigDict(extra="forbid", title="chipex determination")
+
+    line: int = Field(description="line number in the book (the header is line 1); 1 for one order")
+    date: str = Field(description="order date, YYYY-MM-DD: the rules in force on this date apply")
+    item: str = Field(description="the item as written in the order")
+    item_id: str | None = Field(description="catalog id the item resolved to")
+    quantity: int
+    destination: str = Field(description="ISO 3166 code")
+    end_user: str | None = None
+    end_user_hq: str | None = None
+    parent_hq: str | None = None
+    consignee: str | None = None
+    end_use: str | None = None
+    ship_from: str | None = None
+    exporter: str | None = None
+    license_required: bool
+    license_required_otherwise: bool = Field(
+        description="the answer if the uncertain conditions in depends_on do not hold"
+    )
+    eccn: str | None = Field(description="3A090/4A090 paragraph, or null when none applies")
+    reasons: list[Reason]
+    exceptions: list[LicenceException] = Field(description="licence exceptions that could apply")
+    policy: Policy | None = Field(description="licence review policy when a licence is required")
+    depends_on: list[str] = Field(description="facts not in the order the answer turns on")
+    outcomes: dict[str, bool] | None = Field(
+        None, description="both answers when the decision depends on a fact not given"
+    )
+    regime: str = Field(description="as-enforced or as-printed")
+    rule_version: str | None = Field(description="the rule version in force on the date")
+    tpp_total: float | None = Field(description="total processing performance of the line")
+    parties: str | None = Field(description="restricted-party list entries the parties matched")
+    classification: dict[str, Any] | None = Field(
+        None, description="the item's classification with every threshold compared (one order only)"
+    )
+    ledger: list[Draw] | None = Field(None, description="ledger headroom, when asked for")
+    determination_id: str | None = Field(None, description="the audit-chain key, when recorded")
+    disclaimer: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class DeterminationRow(BaseModel):
+    """The flat projection of a Determination: one row of a CSV, Parquet or XLSX results file."""
+
+    model_config = ConfigDict(extra="forbid", title="chipex determination (tabular row)")
+
+    line: int
+    date: str
+    item: str
+    item_id: str | None
+    quantity: int
+    destination: str
+    end_user: str | None
+    end_user_hq: str | None
+    parent_hq: str | None
+    consignee: str | None
+    end_use: str | None
+    ship_from: str | None
+    exporter: str | None
+    eccn: str | None
+    license_required: bool
+    license_required_otherwise: bool
+    reasons: str = Field(description="rule ids joined by ';' ('?' marks an uncertain one)")
+    exceptions: str = Field(description="licence exception ids joined by ';'")
+    policy: str | None = Field(description="the review policy's name (Determination.policy.policy)")
+    policy_rule: str | None = Field(description="the policy's rule id (Determination.policy.rule)")
+    depends_on: str = Field(description="Determination.depends_on joined by ';'")
+    party_entries: str | None = Field(description="Determination.parties")
+    tpp_total: float | None

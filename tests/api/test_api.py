@@ -21,7 +21,9 @@ def test_health_docs_and_openapi_need_no_key(api):
 def test_no_key_is_401_and_a_bad_key_is_401(api):
     r = api.client.post("/api/v1/check", json=ORDER)
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
-    r = api.client.post("/api/v1/check", json=ORDER, headers={"Authorization": "Bearer chipex_000000000000_nope"})
+    r = api.client.post(
+        "/api/v1/check", json=ORDER, headers={"Authorization": "Bearer chipex_000000000000_nope"}
+    )
     assert r.status_code == 401
     assert "invalid" in r.json()["detail"]
 
@@ -41,13 +43,17 @@ def test_check_one_order_in_the_one_schema(api):
 def test_roles_viewer_cannot_record_and_403_names_the_permission(api):
     r = api.client.post("/api/v1/check", json={**ORDER, "record": True}, headers=api.auth("viewer"))
     assert r.status_code == 403 and "'record'" in r.json()["detail"]
-    r = api.client.post("/api/v1/lab/diff", json={"a": "2022-10-07", "b": "2023-11-17"}, headers=api.auth("viewer"))
+    r = api.client.post(
+        "/api/v1/lab/diff", json={"a": "2022-10-07", "b": "2023-11-17"}, headers=api.auth("viewer")
+    )
     assert r.status_code == 403 and "'lab'" in r.json()["detail"]
     r = api.client.post("/api/v1/ledger/licences", json={}, headers=api.auth("analyst"))
     assert r.status_code == 403 and "'ledger:write'" in r.json()["detail"]
     r = api.client.get("/api/v1/users", headers=api.auth("officer"))
     assert r.status_code == 403 and "'users'" in r.json()["detail"]
-    r = api.client.post("/api/v1/lab/diff", json={"a": "2022-10-07", "b": "2023-11-17"}, headers=api.auth("analyst"))
+    r = api.client.post(
+        "/api/v1/lab/diff", json={"a": "2022-10-07", "b": "2023-11-17"}, headers=api.auth("analyst")
+    )
     assert r.status_code == 200
     # 87 FR 62186 created 3A090; 88 FR 73458 added .b and dropped the interconnect prong: the
     # README's own count for this diff is 22 newly controlled
@@ -78,7 +84,9 @@ def test_bad_input_is_422_naming_the_field_with_the_cli_message(api):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "destination"]
     r = api.client.post("/api/v1/check", json={**ORDER, "colour": "red"}, headers=h)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "colour"]
-    r = api.client.post("/api/v1/check", content=b"{not json", headers={**h, "Content-Type": "application/json"})
+    r = api.client.post(
+        "/api/v1/check", content=b"{not json", headers={**h, "Content-Type": "application/json"}
+    )
     assert r.status_code == 422 and "Traceback" not in r.text
 
 
@@ -107,7 +115,9 @@ def test_classify_chips_rules_screen(api):
     h100 = next(c for c in chips if c["id"] == "nvidia-h100-sxm")
     assert h100["tpp"] == 15831.2  # 989.5 dense FP8 TFLOPS x 8 bits x 2 (Technical Note TPP)
     assert any(v["id"] == "2023-11-17" for v in api.client.get("/api/v1/rules", headers=h).json())
-    s = api.client.post("/api/v1/screen", json={"name": "HUAWEI TECH CO LTD", "country": "CN"}, headers=h).json()
+    s = api.client.post(
+        "/api/v1/screen", json={"name": "HUAWEI TECH CO LTD", "country": "CN"}, headers=h
+    ).json()
     assert s["hits"][0]["list"] == "EL" and s["hits"][0]["score"] == 1.0
 
 
@@ -129,7 +139,9 @@ def test_ledger_writes_with_idempotency_and_the_user_as_actor(api):
     over = api.client.post("/api/v1/ledger/reservations", json={**line, "units": 7}, headers=w).json()
     assert over["status"] == "refused" and over["refusals"]
     events = [json.loads(x) for x in api.client.get("/api/v1/audit/export", headers=w).text.splitlines()]
-    assert {e["actor"] for e in events if e["kind"].startswith(("licence", "reservation"))} == {"officer-user"}
+    assert {e["actor"] for e in events if e["kind"].startswith(("licence", "reservation"))} == {
+        "officer-user"
+    }
 
 
 def test_a_revoked_or_expired_key_is_refused(api, tmp_path):

@@ -95,16 +95,18 @@ def test_upload_limit_is_413(tmp_path):
 
 def test_a_job_left_running_by_a_killed_server_is_run_again_on_restart(tmp_path):
     from sqlalchemy import update
+    from tests.api.conftest import make_api
 
     from chipex.service import jobs, store
-    from tests.api.conftest import make_api
 
     db, keys, client = make_api(tmp_path, run_jobs=False)
     with client:  # a server whose worker never gets to the job, then "killed" mid-run
         r = client.post("/api/v1/books", files={"file": ("s.csv", STORY.read_bytes())},
                         headers={"Authorization": f"Bearer {keys['viewer']}"})  # fmt: skip
         job_id = r.json()["job_id"]
-    store.write(db, lambda c: c.execute(update(store.jobs).where(store.jobs.c.id == job_id).values(status="running")))
+    store.write(
+        db, lambda c: c.execute(update(store.jobs).where(store.jobs.c.id == job_id).values(status="running"))
+    )
     assert jobs.get(job_id, db=db).status == "running"
     from fastapi.testclient import TestClient
 
@@ -114,7 +116,9 @@ def test_a_job_left_running_by_a_killed_server_is_run_again_on_restart(tmp_path)
         import time
 
         for _ in range(600):
-            job = again.get(f"/api/v1/books/{job_id}", headers={"Authorization": f"Bearer {keys['viewer']}"}).json()
+            job = again.get(
+                f"/api/v1/books/{job_id}", headers={"Authorization": f"Bearer {keys['viewer']}"}
+            ).json()
             if job["status"] in ("done", "failed"):
                 break
             time.sleep(0.1)

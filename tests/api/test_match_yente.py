@@ -15,7 +15,9 @@ PERSON_QUERY = {
 
 def test_yente_company_query(api):
     r = api.client.post(
-        "/api/v1/match/default?threshold=0.8", json={"queries": {"q": COMPANY_QUERY}}, headers=api.auth("viewer")
+        "/api/v1/match/default?threshold=0.8",
+        json={"queries": {"q": COMPANY_QUERY}},
+        headers=api.auth("viewer"),
     )
     assert r.status_code == 200, r.text
     body = r.json()

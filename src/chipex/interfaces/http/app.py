@@ -115,7 +115,10 @@ def create_app(
     @app.exception_handler(UnicodeError)
     async def on_unicode_error(_request: Request, _exc: UnicodeError):
         # e.g. a lone surrogate (\ud800) in a JSON string: valid JSON, not text any file can hold
-        return _error(422, [{"loc": ["body"], "msg": "text must be valid Unicode (no lone surrogates)", "type": "unicode"}])
+        return _error(
+            422,
+            [{"loc": ["body"], "msg": "text must be valid Unicode (no lone surrogates)", "type": "unicode"}],
+        )
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_request: Request, exc: RequestValidationError):

@@ -3,8 +3,9 @@
 `Determination` is what every JSON path writes (one order, a book's `--json` lines, a `.jsonl`
 results file, the HTTP API, the Python API). Tabular files (CSV, Parquet, XLSX) hold its flat
 projection, `DeterminationRow`: the same top-level names, with the lists (`reasons`, `exceptions`,
-`depends_on`) as their ids joined by ';' (a trailing '?' marks a reason that depends on a fact the
-order does not give) and `policy` as the policy's name. Both JSON Schemas are generated from these
+`depends_on`) as lists of ids in Parquet and joined by ';' in CSV and XLSX (a trailing '?' marks a
+reason that depends on a fact the order does not give), `red_flags` joined by ';', and `policy` as
+the policy's name. Both JSON Schemas are generated from these
 models into docs/schema/ (`python -m chipex.service.schema`).
 """
 
@@ -95,8 +96,18 @@ class Determination(BaseModel):
     rule_version: str | None = Field(description="the rule version in force on the date")
     tpp_total: float | None = Field(description="total processing performance of the line")
     parties: str | None = Field(description="restricted-party list entries the parties matched")
+    list_snapshot: str | None = Field(
+        None, description="the screening list snapshot the parties were checked against, and its date"
+    )
     classification: dict[str, Any] | None = Field(
         None, description="the item's classification with every threshold compared (one order only)"
+    )
+    red_flags: list[str] = Field(
+        default_factory=list,
+        description="diversion red flags raised (rules/red_flags.yaml): inquiries, never a decision",
+    )
+    red_flag_inquiries: list[dict[str, Any]] = Field(
+        default_factory=list, description="each raised flag's text, the inquiry to make, citation and inputs"
     )
     ledger: list[Draw] | None = Field(None, description="ledger headroom, when asked for")
     determination_id: str | None = Field(None, description="the audit-chain key, when recorded")
@@ -127,10 +138,14 @@ class DeterminationRow(BaseModel):
     eccn: str | None
     license_required: bool
     license_required_otherwise: bool
-    reasons: str = Field(description="rule ids joined by ';' ('?' marks an uncertain one)")
-    exceptions: str = Field(description="licence exception ids joined by ';'")
+    reasons: list[str] | str = Field(
+        description="rule ids ('?' marks an uncertain one); joined by ';' in CSV/XLSX"
+    )
+    exceptions: list[str] | str = Field(description="licence exception ids; joined by ';' in CSV/XLSX")
     policy: str | None = Field(description="the review policy's name (Determination.policy.policy)")
     policy_rule: str | None = Field(description="the policy's rule id (Determination.policy.rule)")
-    depends_on: str = Field(description="Determination.depends_on joined by ';'")
+    depends_on: list[str] | str = Field(description="Determination.depends_on; joined by ';' in CSV/XLSX")
     party_entries: str | None = Field(description="Determination.parties")
+    list_snapshot: str | None = Field(description="Determination.list_snapshot")
     tpp_total: float | None
+    red_flags: str = Field(description="Determination.red_flags joined by ';'")

@@ -30,7 +30,6 @@ from chipex.service.orders import (
     BookRequest,
     ResultFormat,
     check_book,
-    read_table,
     write_results,
 )
 
@@ -239,7 +238,7 @@ def results_file(job_id: str, fmt: ResultFormat, *, db: str | None = None) -> Pa
     work = Path(row[0])
     path = work / f"results{FORMAT_SUFFIX[fmt]}"
     if not path.exists():
-        write_results(read_table(work / "results.parquet"), path, job.options.regime)
+        write_results(work / "results.parquet", path, job.options.regime)
     return path
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,12 +10,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from chipex.errors import ChipexError
+from chipex.core.dates import parse_date
 from chipex.orders.schema import OPTIONAL
 from chipex.service.common import Regime, ledger_for
 from chipex.service.determination import Determination
 
 Engine = Literal["duckdb", "polars", "spark"]
+ListAsOf = Literal["order", "today"]
+LIST_AS_OF_HELP = "order: the screening list in force on each order's date; today: today's list"
 ResultFormat = Literal["csv", "parquet", "jsonl", "xlsx"]
 FORMAT_SUFFIX = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl", "xlsx": ".xlsx"}
 
@@ -27,7 +27,8 @@ class OrderRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date | Literal["today"] = Field("today", description="YYYY-MM-DD, or 'today'")
+    # dates and red-flag inputs are text here: the order checker validates them, with the CLI's messages
+    date: str = Field("today", max_length=40, description="YYYY-MM-DD, or 'today'")
     item: str = Field(description="catalog chip, a system like '8x H100', or 'DGX H100'")
     quantity: int = Field(1, description="units")
     destination: str = Field(description="ISO code or country name")
@@ -38,15 +39,27 @@ class OrderRequest(BaseModel):
     end_use: str | None = None
     ship_from: str | None = None
     exporter: str | None = None
+    # diversion red-flag inputs (chipex.orders.schema.RED_FLAG_FIELDS); empty is never a flag
+    consignee_type: str | None = Field(
+        None, description="end-user, distributor, reseller, freight-forwarder, unknown"
+    )
+    payer_country: str | None = None
+    payer_name: str | None = None
+    end_user_business: str | None = None
+    end_user_established: str | None = Field(None, description="YYYY-MM-DD")
+    unit_price_usd: str | float | None = None
+    declared_description: str | None = None
+    delivery_address: str | None = None
+    payment_terms: str | None = None
     regime: Regime = "as-enforced"
     screen: bool = Field(True, description="screen end user and consignee against the lists")
+    list_as_of: ListAsOf = Field("order", description=LIST_AS_OF_HELP)
     ledger: bool = Field(False, description="show the ledger headroom the order would draw on")
     record: bool = Field(False, description="record the determination in the ledger's audit chain")
 
     def fields(self) -> dict[str, Any]:
-        on = dt.date.today() if self.date == "today" else self.date
         return {
-            "date": on.isoformat(),
+            "date": parse_date(self.date, field="date").isoformat(),
             "item": self.item,
             "quantity": self.quantity,
             "destination": self.destination,
@@ -64,6 +77,7 @@ def check_order(
     key: str | None = None,
     db: str | None = None,
     catalog: Any = None,
+    order: str = "api",
 ) -> Determination:
     """May this order ship? The one-order path of chipex.orders, explained in full."""
     from chipex.orders import check_order as run
@@ -71,7 +85,7 @@ def check_order(
 
     eng = make_engine(req.regime, catalog=catalog) if catalog is not None else make_engine(req.regime)
     with _ONE_AT_A_TIME:
-        d = run(**req.fields(), engine=eng, screen=req.screen)
+        d = run(**req.fields(), engine=eng, screen=req.screen, list_as_of=req.list_as_of)
     d["license_required_otherwise"] = (
         d["outcomes"]["otherwise"] if d.get("outcomes") else d["license_required"]
     )
@@ -84,18 +98,18 @@ def check_order(
             link.ledger, link.regime, link.user = ledger_for(db, actor), req.regime, actor
             d["ledger"] = link.headroom(row, d["license_required"], [e["id"] for e in d["exceptions"]])
         if req.record:
-            d["determination_id"] = record(d, actor=actor, key=key, db=db, order="api")
+            d["determination_id"] = record(d, actor=actor, key=key, db=db, order=order)
     return Determination.model_validate(d)
 
 
 def record(d: dict[str, Any], *, actor: str | None, key: str | None, db: str | None, order: str) -> str:
     """Store a determination in the ledger's audit chain; a repeated `key` is recorded once."""
-    from chipex.orders import _SCREENERS
     from chipex.orders.ledger_link import INPUT_FIELDS
 
     inputs = {k: (None if d.get(k) is None else str(d[k])) for k in INPUT_FIELDS}
     decision = {k: v for k, v in d.items() if k not in ("ledger", "determination_id", "disclaimer")}
-    snapshot = next((s.snapshot_id for s in _SCREENERS.values()), None)
+    # the list snapshot the parties were screened against ("<id> (list of <date>)...")
+    snapshot = (d.get("list_snapshot") or "").split(" ")[0] or None
     rec = ledger_for(db, actor).record_determination(
         inputs=inputs,
         decision=json.loads(json.dumps(decision, default=str)),
@@ -119,7 +133,11 @@ class BookRequest(BaseModel):
     engine: Engine = "duckdb"
     regime: Regime = "as-enforced"
     screen: bool = True
-    reject_file: Path | None = Field(None, description="set bad lines aside here (CSV) and check the rest")
+    list_as_of: ListAsOf = Field("order", description=LIST_AS_OF_HELP)
+    reject_file: Path | None = Field(None, description="set bad lines aside here and check the rest")
+    allow_extra_columns: bool = Field(False, description="ignore unknown columns (listed in the result)")
+    encoding: str | None = Field(None, max_length=40, description="text encoding of a CSV/JSONL book")
+    sheet: str | None = Field(None, max_length=100, description="the sheet of an .xlsx book")
 
 
 class LineError(BaseModel):
@@ -145,156 +163,162 @@ class BookResult(BaseModel):
     total: int
     checked: int
     rejected: int
+    flagged: int = Field(0, description="lines raising at least one red flag")
     regime: Regime
     summary: list[SummaryRow]
     errors: list[LineError]
+    ignored_columns: list[str] = Field(default_factory=list, description="unknown columns ignored")
     output: str | None = None
-    _table: Any = PrivateAttr(None)
+    _table: Any = PrivateAttr(None)  # the engine's rows: list columns as ids joined by ';'
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
-    def to_arrow(self):
-        """The tabular rows (DeterminationRow columns), read back from the output file if one was written."""
+    @property
+    def results(self):
+        """The engine's rows when no output file was written (else None: read them with to_arrow())."""
+        return None if self.output else self._table
+
+    def _joined(self):
         if self._table is None and self.output:
-            self._table = read_table(Path(self.output))
+            self._table = read_joined(Path(self.output))
         return self._table
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows as dicts, list columns as ids joined by ';' (what chipex.orders.explain reads)."""
+        return self._joined().to_pylist()
+
+    def to_arrow(self):
+        """The DeterminationRow table, as a Parquet results file holds it (lists native)."""
+        return shaped(self._joined(), "parquet")
 
     def to_pandas(self):
         return self.to_arrow().to_pandas()
 
     def determinations(self) -> Iterator[Determination]:
-        yield from determinations(self.to_arrow(), self.regime)
-
-
-def _xlsx_to_csv(path: Path, workdir: Path) -> Path:
-    """An .xlsx book as CSV (every cell as text), so line numbers stay those of the sheet."""
-    import csv
-
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook
-        raise ChipexError(f"cannot read as xlsx: {exc}", file=str(path)) from None
-    out = workdir / (path.stem + ".csv")
-    with out.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        for row in wb.active.iter_rows(values_only=True):
-            w.writerow(
-                [
-                    "" if v is None else (v.date().isoformat() if isinstance(v, dt.datetime) else v)
-                    for v in row
-                ]
-            )
-    wb.close()
-    return out
+        yield from determinations(self._joined(), self.regime)
 
 
 def check_book(req: BookRequest, *, catalog: Any = None) -> BookResult:
-    """Check every line of a book with the bulk path (one rule expression on DuckDB, Polars or Spark)."""
+    """Check every line of a book with the bulk path (one rule expression on DuckDB, Polars or Spark).
+
+    CSV, Parquet and XLSX results are the engine's own (streamed); a .jsonl results file holds one
+    Determination per line, the same objects as `check --json`."""
     from chipex.orders import check_book as run
+    from chipex.orders.reading import file_format
 
-    with tempfile.TemporaryDirectory(prefix="chipex-book-") as tmp:
-        path = req.path
-        if path.suffix.lower() == ".xlsx":
-            path = _xlsx_to_csv(path, Path(tmp))
-        fmt = _out_format(req.out) if req.out else None
-        direct = fmt in ("csv", "parquet")  # the engine writes these itself, streaming
-        report = run(
-            path,
-            out=req.out if direct else None,
-            engine=req.engine,
-            regime=req.regime,
-            catalog=catalog,
-            reject_file=req.reject_file,
-            screen=req.screen,
-        )
-        result = BookResult(
-            total=report.total,
-            checked=report.checked,
-            rejected=report.rejected,
-            regime=req.regime,
-            summary=[SummaryRow(**s) for s in report.summary],
-            errors=[
-                LineError(line=r.line, field=r.field, value=r.value, message=r.message) for r in report.errors
-            ],
-            output=str(req.out) if req.out else None,
-        )
-        result._table = report.results
-        if req.out is not None and not direct:
-            write_results(report.results, req.out, req.regime)
-        return result
-
-
-def _out_format(path: Path) -> ResultFormat:
-    for fmt, suffix in FORMAT_SUFFIX.items():
-        if path.suffix.lower() == suffix:
-            return fmt  # type: ignore[return-value]
-    raise ChipexError(
-        f"unsupported results file type '{path.suffix}' (use .parquet, .csv, .jsonl or .xlsx)", file=str(path)
+    fmt = file_format(req.out) if req.out else None
+    report = run(
+        req.path,
+        out=req.out if fmt != "jsonl" else None,
+        engine=req.engine,
+        regime=req.regime,
+        catalog=catalog,
+        reject_file=req.reject_file,
+        screen=req.screen,
+        list_as_of=req.list_as_of,
+        allow_extra_columns=req.allow_extra_columns,
+        encoding=req.encoding,
+        sheet=req.sheet,
     )
+    if fmt == "jsonl":
+        from chipex.orders.io import atomic_path
+
+        with atomic_path(req.out) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            for d in determinations(report.results, req.regime):
+                fh.write(d.model_dump_json() + "\n")
+    result = BookResult(
+        total=report.total,
+        checked=report.checked,
+        rejected=report.rejected,
+        flagged=report.flagged,
+        regime=req.regime,
+        summary=[SummaryRow(**s) for s in report.summary],
+        errors=[
+            LineError(line=r.line, field=r.field, value=r.value, message=r.message) for r in report.errors
+        ],
+        ignored_columns=list(report.ignored_columns),
+        output=str(req.out) if req.out and fmt != "jsonl" else None,
+    )
+    result._table = report.results
+    return result
 
 
-def read_table(path: Path):
-    import pyarrow.parquet as pq
+def _join_sql(con, relation: str) -> str:
+    """`relation` with its list columns as ids joined by ';', as the engine gives them."""
+    from chipex.orders.output import LIST_COLUMNS
 
-    if path.suffix == ".parquet":
-        return pq.read_table(path)
+    cols = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    out = [
+        f'array_to_string("{n}", \';\') AS "{n}"' if n in LIST_COLUMNS and t.endswith("[]") else f'"{n}"'
+        for n, t, *_ in cols
+    ]
+    return f"SELECT {', '.join(out)} FROM {relation}"
+
+
+def read_joined(path: Path):
+    """A CSV / Parquet / XLSX results file read back as the engine's rows (ordered by line)."""
     import duckdb
 
-    from chipex.orders import _reader
+    from chipex.orders.reading import file_format, sql_str
 
-    return duckdb.sql(f"SELECT * FROM {_reader(path)} ORDER BY line").to_arrow_table()
+    fmt = file_format(path)
+    con = duckdb.connect()
+    if fmt == "xlsx":
+        import openpyxl
+        import pyarrow as pa
+
+        wb = openpyxl.load_workbook(path, read_only=True)
+        rows = list(wb["results"].iter_rows(values_only=True))
+        wb.close()
+        con.register("t", pa.Table.from_pylist([dict(zip(rows[0], r, strict=True)) for r in rows[1:]]))
+    else:
+        reader = {"parquet": "read_parquet", "csv": "read_csv", "jsonl": "read_json"}[fmt]
+        con.execute(f"CREATE VIEW t AS SELECT * FROM {reader}({sql_str(str(path))})")
+    return con.sql(f"{_join_sql(con, 't')} ORDER BY line").to_arrow_table()
+
+
+def shaped(table, fmt: str):
+    """The engine's rows as the results file of `fmt` holds them (chipex.orders.output)."""
+    import duckdb
+
+    from chipex.orders.output import shaped_select
+
+    con = duckdb.connect()
+    con.register("t", table)
+    return con.sql(f"{shaped_select(con, 't', fmt)} ORDER BY line").to_arrow_table()
 
 
 def determinations(table, regime: str) -> Iterator[Determination]:
-    """Each tabular result row explained as a Determination (reasons cited; no per-line classification)."""
+    """Each engine row explained as a Determination (reasons cited; no per-line classification)."""
     from chipex.orders import make_engine
     from chipex.orders.explain import explain_row
 
     eng = make_engine(regime)
-    for batch in table.to_batches(max_chunksize=10_000):
+    for batch in table.sort_by("line").to_batches(max_chunksize=10_000):
         for row in batch.to_pylist():
             d = explain_row(row, eng, classification=False)
             d["license_required_otherwise"] = row["license_required_otherwise"]
             yield Determination.model_validate(d)
 
 
-def write_results(table, out: Path, regime: str) -> Path:
-    """Write tabular rows as .parquet / .csv / .xlsx (DeterminationRow) or .jsonl (Determination), atomically."""
-    from chipex.orders.io import atomic_path
+def write_results(parquet: Path, out: Path, regime: str) -> Path:
+    """A Parquet results file written again as `out` (.csv / .xlsx / .parquet rows, or .jsonl
+    Determinations), atomically, with the engine's writers."""
+    from chipex.orders.reading import file_format
 
-    fmt = _out_format(out)
-    table = table.sort_by("line")
-    with atomic_path(out) as tmp:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
+    if file_format(out) == "jsonl":
+        from chipex.orders.io import atomic_path
 
-            pq.write_table(table, tmp)
-        elif fmt == "csv":
-            import pyarrow.csv as pcsv
+        with atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            for d in determinations(read_joined(parquet), regime):
+                fh.write(d.model_dump_json() + "\n")
+        return out
+    import duckdb
 
-            pcsv.write_csv(table, tmp)
-        elif fmt == "jsonl":
-            with open(tmp, "w", encoding="utf-8") as fh:
-                for d in determinations(table, regime):
-                    fh.write(d.model_dump_json() + "\n")
-        else:
-            import openpyxl
+    from chipex.orders.output import write_table
 
-            wb = openpyxl.Workbook(write_only=True)
-            ws = wb.create_sheet("determinations")
-            ws.append(table.column_names)
-            for batch in table.to_batches(max_chunksize=10_000):
-                for row in batch.to_pylist():
-                    ws.append(
-                        [
-                            float(v)
-                            if hasattr(v, "as_integer_ratio") and not isinstance(v, int | float)
-                            else v
-                            for v in row.values()
-                        ]
-                    )
-            wb.save(tmp)
+    con = duckdb.connect()
+    con.register("rows", read_joined(parquet))
+    write_table(con, "rows", out)
     return out

@@ -61,8 +61,8 @@ def _print_one(d: dict) -> None:
         console.print(
             f"ledger: {flag}{e['bucket']}: {left} {e['unit']} left ({e['citation']}; {e['confidence']})"
         )
-    if d.get("recorded"):
-        console.print(f"recorded in the ledger as {d['recorded']}")
+    if d.get("determination_id"):
+        console.print(f"recorded in the ledger as {d['determination_id']}")
     console.print(f"[dim]{DISCLAIMER}[/dim]")
 
 
@@ -192,11 +192,9 @@ def check_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
     """May this order ship? Licence requirements, exceptions and review policy, cited, as of the order's date."""
-    from chipex.core.dates import parse_date
-
     # the query engines load only when an order is checked
-    from chipex.orders import check_book, check_order, make_engine
     from chipex.orders.explain import split_ids
+    from chipex.service.orders import BookRequest, OrderRequest, check_book, check_order
 
     if regime not in REGIMES:
         raise ChipexError(f"unknown regime '{regime}' (use {' or '.join(REGIMES)})")
@@ -204,56 +202,40 @@ def check_cmd(
     if orders is None:
         if not item or not to:
             raise ChipexError("give an order book file, or one order with --item and --to (and --date)")
-        when = parse_date(date, field="date").isoformat()
-        eng = make_engine(regime, catalog=cat) if catalog else make_engine(regime)
-        d = check_order(
-            date=when,
-            item=item,
-            quantity=quantity,
-            destination=to,
-            engine=eng,
-            end_user=end_user,
-            end_user_hq=end_user_hq,
-            parent_hq=parent_hq,
-            consignee=consignee,
-            end_use=end_use,
-            ship_from=ship_from,
-            exporter=exporter,
-            consignee_type=consignee_type,
-            payer_country=payer_country,
-            payer_name=payer_name,
-            end_user_business=end_user_business,
-            end_user_established=end_user_established,
-            unit_price_usd=unit_price_usd,
-            declared_description=declared_description,
-            delivery_address=delivery_address,
-            payment_terms=payment_terms,
-            screen=screen,
-            list_as_of=_list_as_of(list_as_of),
-        )
-        link = _link(ledger or record, db, regime, user)
-        if link is not None:
-            _attach(link, d, ledger, record, d.get("parties"))
+        fields = {
+            "end_user": end_user, "end_user_hq": end_user_hq, "parent_hq": parent_hq, "consignee": consignee,
+            "end_use": end_use, "ship_from": ship_from, "exporter": exporter, "consignee_type": consignee_type,
+            "payer_country": payer_country, "payer_name": payer_name, "end_user_business": end_user_business,
+            "end_user_established": end_user_established, "unit_price_usd": unit_price_usd,
+            "declared_description": declared_description, "delivery_address": delivery_address,
+            "payment_terms": payment_terms,
+        }  # fmt: skip
+        req = OrderRequest(date=date, item=item, quantity=quantity, destination=to, regime=regime,  # type: ignore[arg-type]
+                           screen=screen, list_as_of=_list_as_of(list_as_of), ledger=ledger, record=record,
+                           **fields)  # fmt: skip
+        d = check_order(req, actor=user, db=db, catalog=cat if catalog else None, order="cli").to_dict()
         emit_json(d) if json_out else _print_one(d)
         return
     with console.status("checking order book...", spinner="dots") if not json_out else nullcontext():
         report = check_book(
-            orders,
-            out=out,
-            engine=engine,
-            regime=regime,
+            BookRequest(
+                path=orders,
+                out=out,
+                engine=engine,  # type: ignore[arg-type]
+                regime=regime,  # type: ignore[arg-type]
+                reject_file=reject_file,
+                screen=screen,
+                list_as_of=_list_as_of(list_as_of),  # type: ignore[arg-type]
+                allow_extra_columns=allow_extra_columns,
+                encoding=encoding,
+                sheet=sheet,
+            ),
             catalog=cat,
-            reject_file=reject_file,
-            screen=screen,
-            list_as_of=_list_as_of(list_as_of),
-            allow_extra_columns=allow_extra_columns,
-            encoding=encoding,
-            sheet=sheet,
         )
     link = _link(ledger or record, db, regime, user)
     rows = None
-    if link is not None or json_out:
-        rows = report.results.to_pylist() if report.results is not None else _read_back(report.output)
+    if link is not None:
+        rows = report.rows()
     extra = {}
     if link is not None:
         for row in rows:
@@ -273,41 +255,13 @@ def check_cmd(
             console.print(f"recorded {len(extra):,} determinations in the ledger")
         for line, e in over:
             err_console.print(f"line {line}: would exceed {e['bucket']}: {e['message']}")
-    if json_out:
-        rb = default_rulebook()
-        reqs = {r.id: r for r in rb.licensing.requirements} | {x.id: x for x in rb.letters}
-        for row in rows:
-            reasons = []
-            for rid in split_ids(row["reasons"]):
-                r = reqs[rid.rstrip("?")]
-                reasons.append(
-                    {
-                        "rule": r.id,
-                        "paragraph": getattr(r, "paragraph", None) or getattr(r, "legal_basis", None),
-                        "citation": r.citation,
-                        "met": None if rid.endswith("?") else True,
-                    }
-                )
+    if json_out:  # one Determination per line (docs/schema/determination.schema.json)
+        for d in report.determinations():
+            more = extra.get(d.line, {})
             emit_json(
-                {
-                    "line": row["line"],
-                    "date": str(row["date"]),
-                    "item": row["item"],
-                    "destination": row["destination"],
-                    "license_required": row["license_required"],
-                    "eccn": row["eccn"],
-                    "reasons": reasons,
-                    "exceptions": split_ids(row["exceptions"]),
-                    "policy": row["policy"],
-                    "depends_on": split_ids(row["depends_on"]),
-                    "parties": row["party_entries"],
-                    "red_flags": split_ids(row["red_flags"]),
-                    **(
-                        {k: extra[row["line"]][k] for k in ("ledger", "recorded") if k in extra[row["line"]]}
-                        if link
-                        else {}
-                    ),
-                }
+                d.model_copy(
+                    update={"ledger": more.get("ledger"), "determination_id": more.get("recorded")}
+                ).to_dict()
             )
         return
     print_book(report, str(orders), regime)
@@ -341,7 +295,7 @@ def print_book(report, label: str, regime: str) -> None:
         "units",
         title=f"{label}: {report.checked:,} lines checked ({regime})",
     )
-    for s in report.summary:
+    for s in (x if isinstance(x, dict) else x.model_dump() for x in report.summary):
         t.add_row(
             s["destination"],
             "yes" if s["license_required"] else "no",
@@ -404,22 +358,3 @@ def _attach(
         snapshot = (d.get("list_snapshot") or row.get("list_snapshot") or "").split(" ")[0] or None
         d["recorded"] = link.record(row, d, rule_version or d.get("rule_version"), snapshot, order)
     return d
-
-
-def _read_back(path: Path | None) -> list[dict]:
-    """The rows of a results file as the engine gave them (list columns joined again by ';')."""
-    import duckdb
-
-    from chipex.orders.output import LIST_COLUMNS
-    from chipex.orders.reading import file_format, sql_str
-
-    fmt = file_format(path)
-    reader = {"parquet": "read_parquet", "csv": "read_csv", "jsonl": "read_json"}[fmt]
-    rows = (
-        duckdb.sql(f"SELECT * FROM {reader}({sql_str(str(path))}) ORDER BY line").to_arrow_table().to_pylist()
-    )
-    for row in rows:
-        for c in LIST_COLUMNS:
-            if isinstance(row.get(c), list):
-                row[c] = ";".join(row[c])
-    return rows

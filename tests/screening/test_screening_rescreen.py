@@ -56,11 +56,11 @@ def test_loading_a_list_rescreens_parties_and_names_the_determinations_that_chan
     changed = {p["name"]: p for p in rs["parties_changed"]}
     assert changed[NEW]["new_matches"][0].startswith(f"EL '{NEW}'")
     where = sorted(w for p in rs["parties_changed"] if p["name"] == NEW for w in p["where"])
-    assert where == sorted(["customer C1", f"determination {recorded['recorded']}"])  # as CN and as DE
+    assert where == sorted(["customer C1", f"determination {recorded['determination_id']}"])  # as CN and as DE
     assert changed["Sugon"]["entry_changed"] == ["CMIC 'Dawning Information Industry Co., Ltd'"]
     assert "Harmless Bakery GmbH" not in changed
     assert rs["determinations_differ"] == [{
-        "determination": recorded["recorded"], "order": "cli", "date": "2026-08-20", "end_user": NEW,
+        "determination": recorded["determination_id"], "order": "cli", "date": "2026-08-20", "end_user": NEW,
         "consignee": None, "was_license_required": False, "now_license_required": True}]  # fmt: skip
     assert rs["decisions_reopened"] == [{"party": "Sugon", "entry": "Dawning Information Industry Co., Ltd",
                                          "was": "false_positive", "by": "bob"}]  # fmt: skip

@@ -53,7 +53,9 @@ def free_port() -> int:
 
 
 def chipex(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chipex", *args], capture_output=True, text=True, env=env, check=True)
+    return subprocess.run(
+        [sys.executable, "-m", "chipex", *args], capture_output=True, text=True, env=env, check=True
+    )
 
 
 def load(base: str, key: str, path: str, body: dict, clients: int, n: int) -> tuple[list[float], float]:
@@ -130,7 +132,7 @@ def bench_screen(base: str, key: str, names: int, env: dict[str, str], tmp: Path
         per = max(1, len(queries) // clients)
         chunks = [queries[i : i + per] for i in range(0, len(queries), per)]
 
-        def run(chunk) -> None:
+        def run(chunk, lat: list[float] = lat) -> None:
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as c:
                 for q, country in chunk:
                     t = time.perf_counter()
@@ -143,7 +145,9 @@ def bench_screen(base: str, key: str, names: int, env: dict[str, str], tmp: Path
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
-        print(f"  API, {clients:>2} clients: {len(lat) / wall:7.1f} req/s  p50 {pct(lat, 50):.1f} ms  p99 {pct(lat, 99):.1f} ms")
+        print(
+            f"  API, {clients:>2} clients: {len(lat) / wall:7.1f} req/s  p50 {pct(lat, 50):.1f} ms  p99 {pct(lat, 99):.1f} ms"
+        )
     t = time.perf_counter()
     chipex("screen", "--file", str(parties), "--out", str(tmp / "hits.csv"), env=env)
     cli_s = time.perf_counter() - t

@@ -56,7 +56,9 @@ def test_loading_a_list_rescreens_parties_and_names_the_determinations_that_chan
     changed = {p["name"]: p for p in rs["parties_changed"]}
     assert changed[NEW]["new_matches"][0].startswith(f"EL '{NEW}'")
     where = sorted(w for p in rs["parties_changed"] if p["name"] == NEW for w in p["where"])
-    assert where == sorted(["customer C1", f"determination {recorded['determination_id']}"])  # as CN and as DE
+    assert where == sorted(
+        ["customer C1", f"determination {recorded['determination_id']}"]
+    )  # as CN and as DE
     assert changed["Sugon"]["entry_changed"] == ["CMIC 'Dawning Information Industry Co., Ltd'"]
     assert "Harmless Bakery GmbH" not in changed
     assert rs["determinations_differ"] == [{

@@ -39,6 +39,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Reading(_Strict):
+    """Another reading of a disputed figure: a second source's value, or the figure read another way."""
+
+    value: Decimal = Field(ge=0)
+    source: str = Field(min_length=3)
+    confidence: Confidence
+    note: str = Field(min_length=3, description="what this reading assumes")
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _exact(cls, v: object) -> object:
+        return Decimal(repr(v)) if isinstance(v, float) else v
+
+
 class Figure(_Strict):
     """One number with where it came from."""
 
@@ -46,6 +60,9 @@ class Figure(_Strict):
     source: str = Field(min_length=3, description="citation: a key of the chip's `sources` or text")
     confidence: Confidence
     note: str | None = None
+    disputed: list[Reading] = Field(
+        default_factory=list, description="other readings; classify shows each that changes the answer"
+    )
 
     @field_validator("value", mode="before")
     @classmethod

@@ -135,10 +135,16 @@ def _estimated(chip: Chip) -> bool:
 
 
 def ccl_eccn(
-    chip: Chip, on: dt.date, advanced: str | None, contained: list[CclAnswer] | None = None
+    chip: Chip,
+    on: dt.date,
+    advanced: str | None,
+    contained: list[CclAnswer] | None = None,
+    *,
+    certain: bool = True,
 ) -> CclAnswer:
     """The item's ECCN on `on`. `advanced` is its 3A090/4A090 paragraph (or None); `contained` the
-    answers for the ICs inside a system."""
+    answers for the ICs inside a system; `certain` False when that paragraph is possible, not certain
+    (a figure unknown or disputed): the answer is then marked `estimate`."""
     sub = chip.sub_threshold_eccn
     named = sub.value if sub is not None and sub.value else None
     where = f"{sub.source}, {sub.confidence}" if sub is not None else ""
@@ -156,8 +162,10 @@ def ccl_eccn(
             )
         return CclAnswer(
             advanced,
-            "derived",
-            f"meets {advanced} (see the reasons above)",
+            "derived" if certain else "estimate",
+            f"meets {advanced} (see the reasons above)"
+            if certain
+            else f"{advanced} on the stricter reading (see depends_on)",
             f"15 CFR 774 Supp. 1, ECCN {advanced}",
         )
     entries = [e for e in ccl_data().entries if e.item == ("system" if chip.kind == "system" else "chip")]

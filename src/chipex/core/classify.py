@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from chipex.catalog import Catalog, default_catalog
-from chipex.catalog.model import Chip, Figure
+from chipex.catalog.model import BIT_LENGTH, Chip, Figure
 from chipex.core import DISCLAIMER, metrics
 from chipex.core.ccl import CclAnswer, ccl_eccn
 from chipex.core.dates import parse_date
@@ -46,10 +46,10 @@ def _fig(f: Figure | None) -> Fraction | None:
     return None if f is None or f.value is None else Fraction(f.value)
 
 
-def measure(chip: Chip) -> Measures:
+def measure(chip: Chip, bits: dict[str, int] | None = None) -> Measures:
     """Compute TPP (TN 1-3), performance density (TN 4) and the other tested figures of one IC."""
     tops = {p: f.value for p, f in chip.dense_tops.items()}
-    best = metrics.tpp(tops)
+    best = metrics.tpp(tops, bits or BIT_LENGTH)
     tpp_value, precision = best if best else (None, None)
     area = _fig(chip.die_area_mm2)
     pd = metrics.performance_density(tpp_value, area) if tpp_value is not None and area else None
@@ -260,6 +260,67 @@ def _base(chip: Chip, on: dt.date, rulebook: Rulebook, m: Measures | None) -> Cl
     )
 
 
+# TN 1.c counts "the largest bit-length of the inputs to the multiply operation". TF32 inputs are 19-bit
+# values in 32-bit registers: chipex reads 19 (model.BIT_LENGTH); the other reading is 32.
+TF32_32 = {**BIT_LENGTH, "tf32": 32}
+TF32_LABEL = "tf32 bit length (19 or 32 bits)"
+
+
+def _readings(chip: Chip) -> list[tuple[str, str, Chip]]:
+    """Each other reading of the catalog's figures: (figure, what it assumes, the chip read that way)."""
+    out = []
+    for name in ("die_area_mm2", "interconnect_gbps", "memory_bandwidth_gbps"):
+        fig = getattr(chip, name)
+        for r in fig.disputed if fig is not None else []:
+            alt = chip.model_copy(update={name: fig.model_copy(update={"value": r.value})})
+            out.append((name, f"{name} {r.value} ({r.source}: {r.note})", alt))
+    for precision, fig in chip.dense_tops.items():
+        for r in fig.disputed:
+            tops = {**chip.dense_tops, precision: fig.model_copy(update={"value": r.value})}
+            alt = chip.model_copy(update={"dense_tops": tops})
+            out.append((f"dense_tops.{precision}", f"{precision} {r.value} ({r.source}: {r.note})", alt))
+    return out
+
+
+def _other_readings(out: Classification, chip: Chip, m: Measures, text: EccnText) -> bool:
+    """Disputed figures and the TF32 bit length: say where another reading changes the answer.
+    Returns whether any reading changes the ECCN."""
+    dc = True if m.datacenter is None else m.datacenter  # the reading the main answer took
+
+    def eccn_of(mm: Measures) -> str | None:
+        return _evaluate_text(Measures(**{**mm.__dict__, "datacenter": dc}), text)[0]
+
+    changed = False
+    for name, why, alt in _readings(chip):
+        alt_eccn = eccn_of(measure(alt))
+        if alt_eccn != out.eccn:
+            changed = True
+            label = f"{name} (disputed)"
+            if label not in out.depends_on:
+                out.depends_on.append(label)
+            out.outcomes[f"{name} as catalogued"] = out.eccn
+            out.outcomes[why] = alt_eccn
+            out.warnings.append(
+                f"{name} is disputed: with {why} the ECCN would be {alt_eccn or 'outside 3A090'}"
+            )
+        else:
+            out.warnings.append(f"{name} is disputed ({why}); the ECCN is the same under that reading")
+    wide = measure(chip, TF32_32)
+    if m.tpp is not None and wide.tpp is not None and wide.tpp != m.tpp:
+        alt_eccn = eccn_of(wide)
+        changed = changed or alt_eccn != out.eccn
+        out.depends_on.append(TF32_LABEL)
+        out.outcomes["tf32 at 19 bits (chipex's reading)"] = (
+            f"{out.eccn or 'outside 3A090'}, TPP {_fmt(m.tpp)}"
+        )
+        out.outcomes["tf32 at 32 bits"] = f"{alt_eccn or 'outside 3A090'}, TPP {_fmt(wide.tpp)}"
+        out.warnings.append(
+            f"TF32 sets the TPP: at 19 bits (chipex's reading of TN 1.c) TPP {_fmt(m.tpp)}, at 32 bits "
+            f"{_fmt(wide.tpp)} ({alt_eccn or 'outside 3A090'}); the vendor's own reading is not known"
+        )
+    return changed
+
+
 def _set_ccl(out: Classification, answer: CclAnswer) -> None:
     out.ccl_eccn, out.ccl_confidence, out.ccl_basis = answer.eccn, answer.confidence, answer.basis
     out.reasons.append(
@@ -273,6 +334,7 @@ def _classify_ic(chip: Chip, on: dt.date, rulebook: Rulebook, datacenter: bool |
         m = Measures(**{**m.__dict__, "datacenter": datacenter})
     out = _base(chip, on, rulebook, m)
     out.datacenter = m.datacenter
+    certain: Tri = True
     text = rulebook.eccns["3A090"].in_force(on)
     if text is None:
         first = rulebook.eccns["3A090"].texts[0]
@@ -312,6 +374,8 @@ def _classify_ic(chip: Chip, on: dt.date, rulebook: Rulebook, datacenter: bool |
                 out.warnings.append(
                     f"{eccn} is possible but not certain: {', '.join(missing)} unknown in the catalog"
                 )
+        if _other_readings(out, chip, m, text) or "datacenter" in out.depends_on:
+            certain = None
         if text.compliance and on < text.compliance:
             out.warnings.append(
                 f"{text.id} effective {text.effective}; compliance required from {text.compliance}"
@@ -345,7 +409,7 @@ def _classify_ic(chip: Chip, on: dt.date, rulebook: Rulebook, datacenter: bool |
                         f"licence required by letter: {why}",
                     )
                 )
-    _set_ccl(out, ccl_eccn(chip, on, out.eccn))
+    _set_ccl(out, ccl_eccn(chip, on, out.eccn, certain=certain is not None))
     return out
 
 
@@ -400,7 +464,8 @@ def classify(
         )
         out.reasons.append(Reason("4A090", _cite("4A090", text4) if text4 else "-", False, detail))
     inside = [CclAnswer(c.ccl_eccn or "", c.ccl_confidence or "", "", "") for c, _ in inner]
-    _set_ccl(out, ccl_eccn(record, on, out.eccn, inside))
+    sure = all(c.ccl_confidence != "estimate" for c, _ in inner if c.eccn)
+    _set_ccl(out, ccl_eccn(record, on, out.eccn, inside, certain=sure))
     return out
 
 

@@ -14,18 +14,21 @@ from chipex.catalog.model import BIT_LENGTH
 Number = Fraction | Decimal | int
 
 
-def tpp(dense_tops: Mapping[str, Number | None]) -> tuple[Fraction, str] | None:
+def tpp(
+    dense_tops: Mapping[str, Number | None], bits: Mapping[str, int] = BIT_LENGTH
+) -> tuple[Fraction, str] | None:
     """Total processing performance and the precision that sets it.
 
     TN 1: TPP = 2 x MacTOPS x bit length; a datasheet's dense TOPS/TFLOPS already is 2 x MacTOPS
     (TN 1.b). TN 2: with several bit lengths, the highest TPP counts (an FP6 rate can set it).
     TN 3: dense, not sparse, figures. Ties go to the wider precision (the conventional FP16 reading).
+    `bits` is the bit length per precision (chipex's reading by default; another reading can be tested).
     """
     best: tuple[Fraction, str] | None = None
     for precision, tops in dense_tops.items():
         if tops is None:
             continue
-        value = Fraction(tops) * BIT_LENGTH[precision]
+        value = Fraction(tops) * bits[precision]
         if best is None or value > best[0]:
             best = (value, precision)
     return best

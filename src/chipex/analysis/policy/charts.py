@@ -113,7 +113,8 @@ def timeline_chart(catalog: Catalog, rulebook: Rulebook, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(11, 6))
     start = dt.date(2020, 1, 1)
     vendors = sorted({c.vendor for c in ics(catalog)})
-    colors = dict(zip(vendors, plt.cm.tab10.colors, strict=False))
+    palette = plt.cm.tab20.colors  # 14 vendors in the catalog since the 2026 additions; cycle past 20
+    colors = {v: palette[i % len(palette)] for i, v in enumerate(vendors)}
     for chip in ics(catalog):
         r, m = released(chip), measure(chip)
         if r is None or r < start or m.tpp is None:

@@ -45,8 +45,8 @@ from .common import ics, released
 
 SHIPMENTS_FILE = Path(__file__).parent / "data" / "shipments.yaml"
 COUNTS = (
-    "licence-free windows of items subject to the EAR (US-designed; interim test on the vendor's "
-    "headquarters until the catalog's designer_country lands), from the later of the chip's release and "
+    "licence-free windows of items subject to the EAR (US-designed: the catalog's designer_country, "
+    "else an interim table of vendor headquarters), from the later of the chip's release and "
     "the first control that could reach it (its vendor's is-informed letter, else the first general rule), "
     "until the first date a licence is required; compute = estimated shipments inside the window, H100e on TPP"
 )

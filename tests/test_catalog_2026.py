@@ -109,7 +109,9 @@ def test_a_part_without_published_rates_is_not_given_a_tpp(catalog):
 def test_every_chip_has_a_designer_country(catalog):
     for chip in catalog:
         assert chip.designer_country and chip.designer_country.value, chip.id
-    assert {c.designer_country.value for c in catalog if c.vendor in ("Huawei", "Kunlunxin", "Hygon")} == {"CN"}
+    assert {c.designer_country.value for c in catalog if c.vendor in ("Huawei", "Kunlunxin", "Hygon")} == {
+        "CN"
+    }
 
 
 def test_policy_windows_read_the_catalogs_designer_country(catalog):

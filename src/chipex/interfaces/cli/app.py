@@ -46,11 +46,54 @@ def _real(name: str):
     opts = {"pretty_exceptions_short": app.pretty_exceptions_short, "rich_markup_mode": app.rich_markup_mode}
     for info in app.registered_commands:
         if (info.name or info.callback.__name__) == name:
-            return get_command_from_info(info, **opts)
+            return _conventions(get_command_from_info(info, **opts))
     for group in app.registered_groups:
         if group.name == name:
-            return get_group_from_info(group, suggest_commands=app.suggest_commands, **opts)
+            return _conventions(get_group_from_info(group, suggest_commands=app.suggest_commands, **opts))
     raise LookupError(f"module {COMMANDS[name][0]} registers no command '{name}'")
+
+
+# metavars by value type when a command gives none (help shows `--as-of DATE`, not `<str>`)
+_METAVARS = {"Path": "FILE", "int": "N", "float": "NUMBER"}  # by the annotation's text
+_DATE_OPTIONS = {"as_of", "date", "until", "since", "list_date", "bounds_as_of", "end_user_established"}
+
+
+def _conventions(cmd):
+    """Help conventions for every command: a flag shows no placeholder, a value a plain metavar
+    (FILE, DATE, N, NUMBER, TEXT), a choice its choices. Applied to the params Click adds late
+    (--help, completion) too, through get_params."""
+    get_params = cmd.get_params
+
+    def fixed(ctx):
+        params = get_params(ctx)
+        for p in params:
+            _metavar(p)
+        return params
+
+    cmd.get_params = fixed
+    for sub in getattr(cmd, "commands", {}).values():
+        _conventions(sub)
+    return cmd
+
+
+def _metavar(p) -> None:
+    kind = getattr(p, "param_type_name", "")
+    if kind not in ("option", "argument") or p.metavar is not None:
+        return
+    desc = getattr(p, "type_descriptor", None)
+    if kind == "argument":
+        p.metavar = p.name.upper()
+        shown = next((v for k, v in _METAVARS.items() if k in str(getattr(desc, "annotation", ""))), None)
+        p.display_type_rich = lambda ctx: shown  # the type column: FILE, N ... or nothing for text
+    elif p.is_flag or p.count:
+        p.metavar = ""
+    elif desc is not None and desc.is_choice:
+        p.metavar = "|".join(map(str, desc.choices))
+    elif p.name in _DATE_OPTIONS:
+        p.metavar = "DATE"
+    else:
+        annotation = str(getattr(desc, "annotation", ""))
+        p.metavar = next((v for k, v in _METAVARS.items() if k in annotation), "TEXT")
 
 
 class LazyGroup(TyperGroup):
@@ -60,16 +103,25 @@ class LazyGroup(TyperGroup):
         super().__init__(**attrs)
         for name, (_, help) in COMMANDS.items():
             self.commands.setdefault(name, _Lazy(name, help))
+        _conventions(self)
 
+
+EPILOG = (
+    "Rows: every command that prints rows takes --format table|csv|json|jsonl (a table at a terminal, "
+    "CSV when piped) and --wide. Exit codes: 0 done; 2 bad input or usage (one line on stderr); "
+    "3 check --fail-on-licence found a line needing a licence, or screen --fail-on-hit found a hit; "
+    "4 an output could not be written. Shell completion: chipex --install-completion."
+)
 
 app = typer.Typer(
     name="chipex",
     cls=LazyGroup,
     help=f"US export controls on AI compute, written as code. {DISCLAIMER}",
+    epilog=EPILOG,
     no_args_is_help=True,
     invoke_without_command=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
 
 
@@ -79,6 +131,13 @@ def _root(
     version: bool = typer.Option(False, "--version", help="print chipex's version and exit"),
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="with --version: the rule-data version and the party-list snapshot"
+    ),
+    reform: list[str] | None = typer.Option(  # taken off the command line by chipex.interfaces.cli.main
+        None,
+        "--reform",
+        metavar="FILE",
+        help="any command, anywhere on the line: run on the rulebook as changed by this reform file "
+        "(repeatable; see src/chipex/rules/reforms/)",
     ),
 ) -> None:
     if version:

@@ -13,13 +13,14 @@ from chipex.catalog.model import Chip
 from chipex.core.classify import Classification, classify, history
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json
+from chipex.interfaces.cli.render import Col, FormatOpt, WideOpt, emit, pick_format
 from chipex.rules import default_rulebook
 
 CatalogOpt = Annotated[
     list[Path] | None,
     typer.Option("--catalog", help="extra catalog file(s) in the catalog schema; override by id"),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="the same as --format json")]
 DatacenterOpt = Annotated[
     bool | None,
     typer.Option(
@@ -127,6 +128,12 @@ def classify_cmd(
         _print_classification(result)
 
 
+HISTORY_LEGEND = (
+    "*: the status changed at this version; letters: is-informed letters in force (chipex classify CHIP); "
+    "-: no advanced-computing ECCN"
+)
+
+
 @app.command("history")
 def history_cmd(
     chip: Annotated[str | None, typer.Argument(help="catalog chip name")] = None,
@@ -134,27 +141,63 @@ def history_cmd(
     catalog: CatalogOpt = None,
     datacenter: DatacenterOpt = None,
     json_out: JsonOpt = False,
+    fmt: FormatOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """A chip's status under every rule version, in date order, marking where it changed."""
     cat = _catalog(catalog)
     record = _resolve(chip, spec, cat, None)
     rows = history(record, catalog=cat, datacenter=datacenter)
-    if json_out:
-        emit_json([r.to_dict() for r in rows])
-        return
-    t = Table("from", "rule version", "ECCN", "letters", "changed", title=f"{record.name}: status over time")
-    prev = object()
+    out = pick_format(fmt, json_out)
+    flat, prev = [], object()
     for r in rows:
         state = (r.eccn, tuple(x.id for x in r.other_requirements))
-        letters = ", ".join(x.id for x in r.other_requirements) or "-"
-        t.add_row(r.as_of, r.rule_version_name or "-", r.eccn or "-", letters, "*" if state != prev else "")
+        flat.append(
+            {
+                "from": str(r.as_of),
+                "rule_version": r.rule_version,
+                "rule_version_name": r.rule_version_name,
+                "eccn": r.eccn,
+                "letters": [x.id for x in r.other_requirements],
+                "changed": state != prev,
+            }
+        )
         prev = state
-    console.print(t)
-    console.print(f"[dim]{DISCLAIMER}[/dim]")
+    cols = [
+        Col("from", "from"),
+        Col("rule_version_name", "rule version", wrap=True),
+        Col("eccn", "ECCN"),
+        Col("letters", "letters", wrap=True),
+        Col("changed", "changed", drop=1, show=lambda v: "*" if v else ""),
+    ]
+    emit(
+        flat,
+        cols,
+        out,
+        title=f"{record.name}: status over time",
+        legend=[HISTORY_LEGEND],
+        wide=wide,
+        document=[r.to_dict() for r in rows],
+    )
+    if out == "table":
+        console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+def _num(spec: str) -> object:
+    return lambda v: "-" if v is None else format(v, spec)
+
+
+CHIPS_LEGEND = (
+    "TPP: total processing performance (3A090 Technical Note: 2 x MacTOPS x bit length); "
+    "PD: TPP per mm² of applicable die area; datacenter: designed or marketed for datacenters "
+    "(Note 2 to 3A090), ? unknown; -: not computed (a system, or a figure the catalog lacks)"
+)
 
 
 @app.command("chips")
-def chips_cmd(catalog: CatalogOpt = None, json_out: JsonOpt = False) -> None:
+def chips_cmd(
+    catalog: CatalogOpt = None, json_out: JsonOpt = False, fmt: FormatOpt = None, wide: WideOpt = False
+) -> None:
     """List the catalog with TPP and performance density computed from its own figures."""
     from chipex.core.classify import measure
     from chipex.core.metrics import as_float
@@ -176,34 +219,32 @@ def chips_cmd(catalog: CatalogOpt = None, json_out: JsonOpt = False) -> None:
                 "file": cat.origin.get(c.id),
             }
         )
-    if json_out:
-        emit_json(rows)
-        return
-    t = Table("id", "name", "vendor", "TPP", "PD", "datacenter", "released")
-    for r in rows:
-        t.add_row(
-            r["id"],
-            r["name"],
-            r["vendor"],
-            f"{r['tpp']:,.0f}" if r["tpp"] else "-",
-            f"{r['performance_density']:.2f}" if r["performance_density"] else "-",
-            str(r["datacenter"]),
-            r["released"] or "-",
-        )
-    console.print(t)
+    cols = [
+        Col("id", "id", drop=3),
+        Col("name", "name", wrap=True),
+        Col("vendor", "vendor", drop=2),
+        Col("tpp", "TPP", right=True, show=_num(",.0f")),
+        Col("performance_density", "PD (TPP/mm²)", right=True, show=_num(".2f")),
+        Col("datacenter", "datacenter", drop=1, show=lambda v: {True: "yes", False: "no"}.get(v, "?")),
+        Col("released", "released"),
+    ]
+    emit(rows, cols, pick_format(fmt, json_out), title="The catalog", legend=[CHIPS_LEGEND], wide=wide)
 
 
 @app.command("rules")
-def rules_cmd(json_out: JsonOpt = False) -> None:
+def rules_cmd(json_out: JsonOpt = False, fmt: FormatOpt = None, wide: WideOpt = False) -> None:
     """The rule versions chipex knows, with dates, citations and confidence."""
     versions = default_rulebook().versions
-    if json_out:
-        emit_json([v.model_dump(mode="json") for v in versions])
-        return
-    t = Table("id", "effective", "name", "citation", "confidence")
-    for v in versions:
-        t.add_row(v.id, v.effective.isoformat(), v.name, v.citation, v.confidence)
-    console.print(t)
+    rows = [v.model_dump(mode="json") for v in versions]
+    cols = [
+        Col("id", "id"),
+        Col("effective", "effective"),
+        Col("name", "name", wrap=True),
+        Col("citation", "citation", wrap=True, drop=1),
+        Col("confidence", "confidence", drop=2),
+    ]
+    legend = "confidence: verified (read in the operative text), secondary (quoted by a law firm, press or filing), from-memory (unverified)"
+    emit(rows, cols, pick_format(fmt, json_out), title="Rule versions", legend=[legend], wide=wide)
 
 
 DEMO_CHIPS = [
@@ -225,10 +266,18 @@ DEMO_CHIPS = [
 STORY = Path(__file__).resolve().parents[2] / "examples" / "orders-story.csv"
 
 
+DEMO_LEGEND = (
+    "-: no advanced-computing ECCN (3A090/4A090) under that version; +letter: an is-informed letter "
+    "requires a licence for named destinations (chipex classify CHIP); TPP: total processing performance; "
+    "PD: TPP per mm² of die area"
+)
+
+
 @app.command("demo")
-def demo_cmd() -> None:
+def demo_cmd(wide: WideOpt = False) -> None:
     """The main job on bundled data: the story order book checked, and the key chips across the rules."""
-    from chipex.interfaces.cli.orders_cmds import print_book
+    from chipex.interfaces.cli.book_view import print_book
+    from chipex.interfaces.cli.render import print_table
     from chipex.orders import check_book
 
     cat = load_catalog()
@@ -236,19 +285,22 @@ def demo_cmd() -> None:
     dates = [
         v for v in rb.versions if v.id in {"2022-10-07", "2023-11-17", "2024-12-02", "2025-04-09-is-informed"}
     ]
-    t = Table("chip", "TPP", "PD", *[f"{v.effective}" for v in dates], title="ECCN by rule version")
+    rows = []
     for name in DEMO_CHIPS:
         chip = cat.get(name)
-        cells = []
+        row = {"chip": chip.name}
         for v in dates:
             c = classify(chip, v.effective, catalog=cat, rulebook=rb)
-            cells.append((c.eccn or "-") + (" +letter" if c.other_requirements else ""))
-        pd = f"{c.performance_density:.2f}" if c.performance_density is not None else "?"
-        t.add_row(chip.name, f"{c.tpp:,.0f}" if c.tpp else "?", pd, *cells)
-    console.print(t)
-    console.print(
-        "'+letter': an is-informed letter requires a licence for named destinations (chipex classify CHIP)."
-    )
+            row[str(v.effective)] = (c.eccn or "-") + (" +letter" if c.other_requirements else "")
+        row |= {"tpp": c.tpp, "pd": c.performance_density}
+        rows.append(row)
+    cols = [
+        Col("chip", "chip", wrap=True),
+        Col("tpp", "TPP", right=True, show=_num(",.0f")),
+        Col("pd", "PD (TPP/mm²)", right=True, show=_num(".2f")),
+        *[Col(str(v.effective), str(v.effective), wrap=True) for v in dates],
+    ]
+    print_table(rows, cols, title="ECCN by rule version (in force from)", legend=[DEMO_LEGEND], wide=wide)
     console.print(f"\n[bold]The story order book[/bold] ({STORY.name}): may each order ship, on its date?")
-    print_book(check_book(STORY), STORY.name, "as-enforced")
+    print_book(check_book(STORY), STORY.name, "as-enforced", wide=wide)
     console.print(f"[dim]{DISCLAIMER}[/dim]")

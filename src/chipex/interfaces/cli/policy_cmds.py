@@ -22,6 +22,7 @@ from chipex.core.classify import parse_date
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json
 from chipex.interfaces.cli.core_cmds import CatalogOpt, JsonOpt, _catalog
+from chipex.interfaces.cli.render import Col, FormatOpt, WideOpt, emit, pick_format, print_table
 from chipex.rules import active_reforms, default_rulebook, load_raw, load_rulebook
 from chipex.rules.reform import apply_reforms, load_reform
 
@@ -256,6 +257,8 @@ def windows_cmd(
     all_chips: Annotated[bool, typer.Option("--all", help="also chips whose window never closed")] = False,
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
+    fmt: FormatOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Dated licence-free windows per chip and destination, with the compute delivered in them (H100e)."""
     cat = _catalog(catalog)
@@ -271,46 +274,61 @@ def windows_cmd(
     rows = windows.exposure_windows(rulebook=default_rulebook(), **kw)
     baseline = windows.exposure_windows(rulebook=load_rulebook(), **kw) if active_reforms() else None
     excluded = windows.excluded(cat, parse_date(until), chip)
-    if json_out:
-        emit_json(
-            {
-                "counts": windows.COUNTS,
-                "excluded": excluded,
-                "reforms": _reform_note(),
-                "exposures": [e.to_dict() for e in rows],
-                "baseline": [e.to_dict() for e in baseline] if baseline is not None else None,
-            }
-        )
-        return
+    document = {
+        "counts": windows.COUNTS,
+        "excluded": excluded,
+        "reforms": _reform_note(),
+        "exposures": [e.to_dict() for e in rows],
+        "baseline": [e.to_dict() for e in baseline] if baseline is not None else None,
+    }
     show = [e for e in rows if all_chips or chip or e.h100e or any(w.end for w in e.windows)]
-    t = Table(
-        "chip",
-        "to",
-        "licence-free from",
-        "until",
-        "closed by",
-        "rule's own date",
-        "units (est.)",
-        "H100e",
-        title="Exposure windows" + (f" under {', '.join(_reform_note())}" if active_reforms() else ""),
-    )
+    flat = []
     for e in show:
         for w in e.windows or [None]:
-            if w is None:
-                t.add_row(e.chip, e.destination, "-", "never licence-free", "", "", "", "")
-                continue
-            units = f"{w.units:,.0f}" + (f" ({w.units_low:,.0f}-{w.units_high:,.0f})" if w.units_low else "")
-            t.add_row(
-                e.chip,
-                e.destination,
-                w.start,
-                w.end or "open",
-                ", ".join(w.closed_by),
-                w.rule_close or "",
-                units if w.units else "",
-                f"{w.h100e:,.0f}" if w.h100e else "",
+            flat.append(
+                {
+                    "chip": e.chip,
+                    "destination": e.destination,
+                    "start": w.start if w else None,
+                    "end": (w.end or "open") if w else "never licence-free",
+                    "closed_by": w.closed_by if w else [],
+                    "rule_close": w.rule_close if w else None,
+                    "units": w.units if w else None,
+                    "units_low": w.units_low if w else None,
+                    "units_high": w.units_high if w else None,
+                    "h100e": w.h100e if w else None,
+                }
             )
-    console.print(t)
+    out = pick_format(fmt, json_out)
+    if out != "table":
+        emit(flat, [], out, document=document)
+        return
+
+    def units(r: dict) -> str:
+        if not r["units"]:
+            return "-"
+        rng = f" ({r['units_low']:,.0f}-{r['units_high']:,.0f})" if r["units_low"] else ""
+        return f"{r['units']:,.0f}{rng}"
+
+    for r in flat:
+        r["units_text"] = units(r)
+    cols = [
+        Col("chip", "chip", wrap=True),
+        Col("destination", "to"),
+        Col("start", "licence-free from"),
+        Col("end", "until", wrap=True),
+        Col("closed_by", "closed by (rule id)", wrap=True, drop=2),
+        Col("rule_close", "rule's own date", drop=3),
+        Col("units_text", "units (est., range)", wrap=True, drop=1),
+        Col("h100e", "H100e", right=True, show=lambda v: f"{v:,.0f}" if v else "-"),
+    ]
+    title = "Exposure windows" + (f" under {', '.join(_reform_note())}" if active_reforms() else "")
+    legend = (
+        "H100e: compute delivered in the window, in H100 equivalents by TPP (one H100 SXM = 1); units: "
+        "estimated shipments (low-high); until 'open': the window has not closed; rule's own date: when the "
+        "closing rule took effect for everyone (a letter can close a window earlier)"
+    )
+    print_table(flat, cols, title=title, legend=[legend], wide=wide)
     total = sum(e.h100e for e in rows)
     console.print(
         f"compute delivered inside windows: {total:,.0f} H100e (TPP basis; shipments are estimates, see "

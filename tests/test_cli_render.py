@@ -1,0 +1,144 @@
+"""Tables that fit, --format, metavars: the terminal output a newcomer sees (issue 17).
+
+"Cut" means a cell shown shortened (rich's '…'), or a value that is not on its row's line whole. The
+facts checked against the table are the command's own --format json/jsonl answer, so a table that
+drops or mangles a date, an item, the licence answer or an ECCN fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from tests.chipex_cli import run_chipex
+
+from chipex.interfaces.cli.render import Col, fit
+
+WIDTHS = (80, 120)
+
+
+def _table(*args: str, width: int) -> str:
+    r = run_chipex(*args, env={"COLUMNS": str(width)})
+    assert r.returncode == 0, r.stderr
+    assert "…" not in r.stdout, f"a cut cell in chipex {' '.join(args)} at {width} columns"
+    too_long = [ln for ln in r.stdout.splitlines() if len(ln.rstrip()) > width]
+    assert not too_long, too_long[:3]
+    return r.stdout
+
+
+def _row_line(text: str, first: str, then: str) -> str:
+    """The table line on which `first` is followed (after spaces) by `then`."""
+    m = re.search(rf"^(?:.*\s)?{re.escape(first)}\s+{re.escape(then)}(\s.*)?$", text, re.M)
+    assert m, f"no row '{first} {then}' in\n{text}"
+    return m.group(0)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_demo_line_table_shows_every_answer_whole(width):
+    out = _table("demo", width=width)
+    lines = [json.loads(x) for x in run_chipex("check", _story(), "--json").stdout.splitlines()]
+    assert len(lines) == 23
+    for d in lines:
+        row = _row_line(out, str(d["line"]), d["date"])
+        assert (d["eccn"] or "-") in row.split()
+        assert ("required" if d["license_required"] else "no") in row.split()
+        assert d["item"].split()[0] in row
+        assert f" {d['destination']} " in row
+    # a policy wraps at spaces, never inside a word: "presumption of denial" is on consecutive lines
+    assert "presumption" in out and "denial" in out and "presump\n" not in out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_chips_table_shows_name_tpp_and_release_date(width):
+    out = _table("chips", "--format", "table", width=width)
+    rows = json.loads(run_chipex("chips", "--format", "json").stdout)
+    for r in rows:
+        if r["released"] and r["tpp"]:
+            assert re.search(rf"\b{r['tpp']:,.0f}\s.*{r['released']}", out), r["name"]
+        for word in r["name"].split():
+            assert word in out
+    assert "PD (TPP/mm²)" in out  # the unit is in the header
+    assert "TPP: total processing performance" in out  # the legend
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_windows_table_shows_dates_and_h100e(width):
+    out = _table("windows", "--until", "2026-07-01", "--format", "table", width=width)
+    doc = json.loads(run_chipex("windows", "--until", "2026-07-01", "--json").stdout)
+    for e in doc["exposures"]:
+        for w in e["windows"]:
+            if w["h100e"]:
+                row = _row_line(out, e["destination"], w["start"])
+                assert str(w["end"] or "open") in row and f"{w['h100e']:,.0f}" in row
+    assert "H100e: compute delivered in the window" in out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_history_wraps_version_names_at_spaces(width):
+    out = _table("history", "H20", "--format", "table", width=width)
+    assert _row_line(out, "2025-04-09", "H20")  # the version that changed it, its date whole
+
+
+def test_fit_drops_lowest_priority_columns_first_and_never_an_answer():
+    cols = [Col("a", "date"), Col("b", "note", wrap=True, drop=1), Col("c", "extra", drop=2)]
+    cells = [["2024-01-01", "a long explanation of the line", "xxxxxxxxxxxxxxxxxxxx"]]
+    shown, widths = fit(cols, cells, 40)
+    assert shown == [0, 1]  # 'extra' (drop 2) left out; 'note' wraps
+    assert widths[0] == 10
+    assert fit(cols, cells, 200)[0] == [0, 1, 2]
+    assert fit(cols, cells, 8) is None  # not even the date fits: one record per block
+
+
+def test_blocks_below_the_narrowest_table():
+    r = run_chipex("history", "H20", "--format", "table", env={"COLUMNS": "30"})
+    assert "…" not in r.stdout
+    assert "ECCN:" in r.stdout and "from:" in r.stdout
+
+
+def test_formats_and_the_json_synonym():
+    as_json = json.loads(run_chipex("chips", "--json").stdout)
+    assert as_json == json.loads(run_chipex("chips", "--format", "json").stdout)
+    jl = [json.loads(x) for x in run_chipex("chips", "--format", "jsonl").stdout.splitlines()]
+    assert jl == as_json
+    piped = run_chipex("chips").stdout  # not a terminal: CSV by default
+    rows = list(csv.DictReader(io.StringIO(piped)))
+    assert [r["id"] for r in rows] == [r["id"] for r in as_json]
+    h100 = next(r for r in rows if r["id"] == "nvidia-h100-sxm")
+    assert float(h100["tpp"]) == next(r["tpp"] for r in as_json if r["id"] == "nvidia-h100-sxm")
+    bad = run_chipex("chips", "--json", "--format", "csv")
+    assert bad.returncode == 2 and "--json means --format json" in bad.stderr
+    assert run_chipex("chips", "--format", "xml").returncode == 2
+
+
+def test_help_shows_metavars_not_python_types():
+    for cmd in ("check", "windows", "classify", "chips", "screen"):
+        out = run_chipex(cmd, "--help", env={"COLUMNS": "200"}).stdout
+        assert not re.search(r"<(bool|str|int|float|path|list\[.*?\])>", out), (cmd, out)
+    classify = run_chipex("classify", "--help", env={"COLUMNS": "200"}).stdout
+    assert re.search(r"--as-of\s+DATE", classify) and re.search(r"--catalog\s+FILE", classify)
+    assert re.search(r"--json\s{3,}the same as --format json", classify)  # a flag: no placeholder
+    chips = run_chipex("chips", "--help", env={"COLUMNS": "200"}).stdout
+    assert "table|csv|json|jsonl" in chips and "csv when piped" in chips
+
+
+def test_root_help_names_completion_reform_and_exit_codes():
+    out = run_chipex("--help", env={"COLUMNS": "200"}).stdout
+    assert "--install-completion" in out and "--reform" in out
+    assert "Exit codes: 0 done" in out
+
+
+def test_no_color_is_honoured():
+    colour = re.compile(r"\x1b\[[0-9;]*(3[0-7]|9[0-7])m")
+    forced = run_chipex("classify", "H100", "--as-of", "2024-01-01", env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    assert colour.search(forced.stdout)  # the probe can see colour
+    plain = run_chipex("classify", "H100", "--as-of", "2024-01-01", env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert not colour.search(plain.stdout)
+
+
+def _story() -> str:
+    from chipex.interfaces.cli.core_cmds import STORY
+
+    return str(STORY)

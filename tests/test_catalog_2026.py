@@ -121,3 +121,13 @@ def test_policy_windows_read_the_catalogs_designer_country(catalog):
 
     assert designer_country(catalog.get("kunlunxin-p800")) == ("CN", "catalog designer_country")
     assert designer_country(catalog.get("H100"))[0] == "US"
+
+
+def test_fabs_follow_the_die_area_sources(catalog):
+    # GH100: TSMC 4N (NVIDIA Hopper blog); GA102: Samsung 8N (GA102 whitepaper); Ascend 910B compute die:
+    # SMIC N+1 (die-shot reports); Ascend 910C: TSMC dies found by TechInsights beside SMIC accounts
+    fab = {c.id: [(f.foundry, f.country) for f in c.fabs] for c in catalog}
+    assert fab["nvidia-h100-sxm"] == [("TSMC", "TW")] and fab["nvidia-a40"] == [("Samsung", "KR")]
+    assert fab["huawei-ascend-910b"] == [("SMIC", "CN")]
+    assert fab["huawei-ascend-910c"] == [("TSMC", "TW"), ("SMIC", "CN")]
+    assert sum(1 for c in catalog if c.fabs) >= 50

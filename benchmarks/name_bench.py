@@ -8,7 +8,7 @@ id (nomenklatura's blake2b case id, even = tune, odd = held-out). chipex scores 
 `Screener.match` (list-name side = name2, word weights from the shipped 2026-07-31 list); the threshold
 is the F1-best on the tune split only, then applied unchanged to the held-out split. logic-v2's figures
 are its frozen run at its harness's threshold 0.7, on all its organisation pairs and on the same
-held-out pairs. Also printed: precision and recall of `Screener.screen` on the CSL evaluation sets
+held-out pairs (those of them it has). Also printed: precision and recall of `Screener.screen` on the CSL evaluation sets
 (tests/screening/eval_cases*.csv) at the screening threshold.
 """
 
@@ -40,13 +40,14 @@ def row(label: str, n: int, q: Quality) -> str:
     return f"{label:<44}{n:>6}{q.precision:>8.3f}{q.recall:>8.3f}{q.f1:>8.3f}"
 
 
-def logicv2(ids: set[str] | None) -> tuple[int, Quality]:
-    """logic-v2's frozen verdicts (its TP/FP/FN/TN column) on its organisation pairs, or on `ids`."""
+def logicv2(keys: set[tuple[str, str, str]] | None) -> tuple[int, Quality]:
+    """logic-v2's frozen verdicts (its TP/FP/FN/TN column) on its organisation pairs, or on those whose
+    (schema, name1, name2) is in `keys` (not by case id: the frozen run predates a renamed case group)."""
     q = Quality()
     n = 0
     with (DATA / "logicv2-frozen.csv").open(encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
-            if r["schema"] in ORG_SCHEMAS and (ids is None or r["case_id"] in ids):
+            if r["schema"] in ORG_SCHEMAS and (keys is None or (r["schema"], r["name1"], r["name2"]) in keys):
                 n += 1
                 setattr(q, r["outcome"].lower(), getattr(q, r["outcome"].lower()) + 1)
     return n, q
@@ -65,7 +66,7 @@ def main() -> None:
         t = best_threshold(tune)
         csl = [(f, evaluate(s, read_cases(ROOT / "tests/screening" / f)))
                for f in ("eval_cases.csv", "eval_cases_heldout.csv")]  # fmt: skip
-    held_ids = {p.case_id for p, _ in held}
+    held_keys = {(p.schema, p.a, p.b) for p, _ in held}
     print(f"name_bench organisation pairs: {len(pairs)} ({len(tune)} tune, {len(held)} held-out)")
     print(f"threshold chosen on the tune split: {t:.2f} (screening default {THRESHOLD:.2f})")
     print()
@@ -73,7 +74,7 @@ def main() -> None:
     print(row(f"chipex, tune split, at {t:.2f}", len(tune), pair_quality(tune, t)))
     print(row(f"chipex, held-out split, at {t:.2f}", len(held), pair_quality(held, t)))
     print(row(f"chipex, held-out split, at {THRESHOLD:.2f}", len(held), pair_quality(held, THRESHOLD)))
-    n, q = logicv2(held_ids)
+    n, q = logicv2(held_keys)
     print(row(f"logic-v2 (frozen run), held-out split, {LOGICV2_THRESHOLD}", n, q))
     n, q = logicv2(None)
     print(row(f"logic-v2 (frozen run), all its pairs, {LOGICV2_THRESHOLD}", n, q))

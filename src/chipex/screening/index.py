@@ -143,6 +143,10 @@ class Index:
     def weight(self, token: str) -> float:
         return self.idf.get(token, self.idf_max)
 
+    def names_with(self, token: str) -> int:
+        """How many listed names carry `token` (0 for a word the list does not have)."""
+        return len(self.postings.get(token, ()))
+
     def han_weight(self, gram: str) -> float:
         n = len(self.grams.get(gram, ()))
         return math.log((self.han_names + 1) / (n + 1)) + 1.0

@@ -5,9 +5,13 @@ Features (each reported with its value and what it did to the score):
                 metaphone for same-sounding words, compounds ("BellHuawei" vs "Bel Huawei")
   han           IDF-weighted overlap of Han character bigrams, both ways (F1), when both names have Han
   pinyin        weak: pinyin of a Han query against a romanised list name, at most PINYIN_CAP
+  contained     every word of the listed name is in the party's name, they are the larger part of it
+                (IDF-weighted) and one is distinctive (on at most DISTINCTIVE_NAMES listed names): score at
+                least CONTAINED_SCORE ("Shenzhen Intellifusion Technologies Co Ltd" finds "Intellifusion")
   generic_only  the party's words are all generic ("Company", "Trading", "China"), and it is not a
                 listed name word for word: score capped at GENERIC_CAP
   numbers       both names carry numbers and none agree ("Factory 55" vs "56"): score x NUMBER_FACTOR
+  legal_form    both carry legal forms of different classes ("AG" a JSC, "GmbH" an LLC): x LEGAL_FORM_FACTOR
   qualifier     both carry parenthesised qualifiers and none agree ("(Hong Kong)" vs "(Singapore)")
   country       the party's country against the entry's: +COUNTRY_BONUS on a match, -COUNTRY_PENALTY off
 """
@@ -22,6 +26,7 @@ from typing import Protocol
 
 import jellyfish
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from chipex.screening.normalize import Name, bigrams
 
@@ -30,6 +35,9 @@ PINYIN_CAP = 0.6
 GENERIC_CAP = 0.5
 NUMBER_FACTOR = 0.75
 QUALIFIER_FACTOR = 0.85
+LEGAL_FORM_FACTOR = 0.75
+CONTAINED_SCORE = 0.85
+DISTINCTIVE_NAMES = 10  # a word on at most this many listed names is distinctive ("intellifusion")
 COUNTRY_BONUS = 0.05
 COUNTRY_PENALTY = 0.10
 TOKEN_MIN_SIM = 0.8
@@ -59,14 +67,17 @@ def _metaphone(token: str) -> str:
 
 @lru_cache(maxsize=1 << 18)  # word pairs repeat across candidates and queries
 def token_sim(a: str, b: str) -> float:
-    """1 for the same word, rapidfuzz ratio for a misspelling (>= 0.8), PHONETIC_SIM for the same sound."""
+    """1 for the same word, rapidfuzz ratio for a misspelling (>= 0.8, or one edit away: "cvc"/"cvs" 0.67),
+    PHONETIC_SIM for the same sound."""
     if a == b:
         return 1.0
-    if len(a) < 4 or len(b) < 4 or not (a.isalpha() and b.isalpha()):
+    if len(a) < 3 or len(b) < 3 or not (a.isalpha() and b.isalpha()):
         return 0.0
     r = fuzz.ratio(a, b) / 100
-    if r >= TOKEN_MIN_SIM:
+    if r >= TOKEN_MIN_SIM or OSA.distance(a, b) == 1:  # one edit away: partial credit even when short
         return r
+    if len(a) < 4 or len(b) < 4:
+        return 0.0
     return PHONETIC_SIM if a[0] == b[0] and _metaphone(a) == _metaphone(b) else 0.0
 
 
@@ -124,6 +135,8 @@ class Vocabulary(Protocol):
 
     def han_weight(self, gram: str) -> float: ...
 
+    def names_with(self, token: str) -> int: ...
+
 
 def compare(
     q: Name,
@@ -137,6 +150,7 @@ def compare(
     score = 0.0
     matched: list[str] = []
     complete = False
+    q_cov = c_cov = 0.0
     if q.tokens and c.tokens:
         q_cov, matched = _coverage(q.tokens, c.tokens, vocab.weight)
         c_cov, _ = _coverage(c.tokens, q.tokens, vocab.weight)
@@ -163,6 +177,23 @@ def compare(
             )
         )
         score = max(score, han)
+    if matched and c_cov == 1.0 and q_cov >= 0.5 and score < CONTAINED_SCORE:
+        rare = [
+            t
+            for t in dict.fromkeys(c.tokens)
+            if vocab.names_with(t) <= DISTINCTIVE_NAMES and t not in vocab.generic
+        ]
+        if rare:
+            score = CONTAINED_SCORE
+            feats.append(
+                Feature(
+                    "contained",
+                    1.0,
+                    f"floor {CONTAINED_SCORE:.2f}",
+                    f"every word of the listed name is in the party's name, distinctive: {', '.join(rare)}"
+                    f" (on at most {DISTINCTIVE_NAMES} listed names)",
+                )
+            )
     # a party named only with generic words ("Trading Co Ltd", "Corp") never scores high, unless it is
     # the listed name word for word ("China Electronics Technology Group Corporation")
     generic_only = q.tokens and all(t in vocab.generic for t in q.tokens) and not complete and not q.han
@@ -184,6 +215,16 @@ def compare(
                 0.0,
                 f"x{NUMBER_FACTOR}",
                 f"numbers differ: {' '.join(sorted(q.numbers))} vs {' '.join(sorted(c.numbers))}",
+            )
+        )
+    if q.legal_form and c.legal_form and q.legal_form != c.legal_form:
+        score *= LEGAL_FORM_FACTOR
+        feats.append(
+            Feature(
+                "legal_form",
+                0.0,
+                f"x{LEGAL_FORM_FACTOR}",
+                f"legal forms differ: {q.legal_form} vs {c.legal_form}",
             )
         )
     if q.qualifiers and c.qualifiers and not (set(q.qualifiers) & set(c.qualifiers)):

@@ -121,9 +121,18 @@ def read_pairs(path: Path, schemas: frozenset[str] = ORG_SCHEMAS) -> list[Pair]:
             continue
         key = "|".join((r["case_group"], r["schema"], r["name1"], r["name2"]))
         cid = hashlib.blake2b(key.encode("utf-8"), digest_size=4).hexdigest()
+        match = r["is_match"] == "true"
         out.append(
-            Pair(cid, r["case_group"], r["schema"], r["name1"], r["name2"], r["is_match"] == "true",
-                 r["quality"] or "MEDIUM", r["category"])  # fmt: skip
+            Pair(
+                cid,
+                r["case_group"],
+                r["schema"],
+                r["name1"],
+                r["name2"],
+                match,
+                r["quality"] or "MEDIUM",
+                r["category"],
+            )
         )
     return out
 

@@ -1,0 +1,68 @@
+"""nomenklatura's name_bench company pairs: the README's figures hold, the split is fixed, and a listed
+name that is the distinctive part of a party's name is found."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from chipex.screening import Screener
+from chipex.screening.quality import best_threshold, pair_quality, read_pairs
+
+HERE = Path(__file__).parent
+README = HERE.parents[1] / "README.md"
+CASES = HERE / "data" / "name_bench" / "cases.csv"
+
+
+def readme_rows() -> dict[str, tuple[float, float, float, float]]:
+    """`| chipex, <split> at <t> | <pairs> | <P> | <R> | <F1> |` rows of the README's screening section."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("<!-- area:screening -->", 1)[1].split("<!-- area:", 1)[0]
+    rows = re.findall(
+        r"^\| chipex, (tune|held-out) split, at (\d\.\d\d) \| \d+ \| (\d\.\d+) \| (\d\.\d+) \| (\d\.\d+) \|",
+        section,
+        re.MULTILINE,
+    )
+    return {s: (float(t), float(p), float(r), float(f)) for s, t, p, r, f in rows}
+
+
+def test_the_pairs_are_the_organisation_pairs_split_by_their_own_id() -> None:
+    pairs = read_pairs(CASES)
+    assert len(pairs) == 266  # Company 224 + Organization 30 + LegalEntity 12 of the 826 rows (counted)
+    assert {p.schema for p in pairs} == {"Company", "Organization", "LegalEntity"}
+    # nomenklatura's case id for a Company row, as its frozen logic-v2 run records it
+    first = next(p for p in pairs if p.a == "Siemens AG" and p.b == "Siemens Aktiengesellschaft")
+    assert first.case_id == "3eb56801"  # 0x...01 is odd: held out
+    assert first.split == "held-out"
+    tune = [p for p in pairs if p.split == "tune"]
+    assert len(tune) == 141 and all(int(p.case_id, 16) % 2 == 0 for p in tune)
+
+
+def test_held_out_figures_at_the_tuned_threshold_meet_the_readme(screener: Screener) -> None:
+    scored = [(p, screener.match(p.a, p.b).score) for p in read_pairs(CASES)]
+    tune = [x for x in scored if x[0].split == "tune"]
+    held = [x for x in scored if x[0].split == "held-out"]
+    t = best_threshold(tune)  # chosen on the tune split only
+    rows = readme_rows()
+    assert rows["tune"][0] == rows["held-out"][0] == t
+    for name, part in (("tune", tune), ("held-out", held)):
+        q = pair_quality(part, t)
+        _, p, r, f = rows[name]
+        assert (round(q.precision, 3), round(q.recall, 3), round(q.f1, 3)) == (p, r, f), name
+
+
+def test_a_listed_name_that_is_the_distinctive_part_of_the_party_is_found(screener: Screener) -> None:
+    hits = screener.screen("Shenzhen Intellifusion Technologies Co Ltd")
+    assert hits and hits[0].matched_name == "Intellifusion" and hits[0].list == "EL"
+    assert any(f.name == "contained" and "intellifusion" in f.detail for f in hits[0].features)
+    # the listed word alone is not enough when the party's other words outweigh it ("Solar Energy")
+    assert not any(
+        f.name == "contained" for h in screener.screen("Dawning Solar Energy Co Ltd") for f in h.features
+    )
+
+
+def test_different_legal_form_classes_lower_the_score(screener: Screener) -> None:
+    same = screener.match("Deutsche Bank AG", "Deutsche Bank Aktiengesellschaft")
+    other = screener.match("Deutsche Bank AG", "Deutsche Bank GmbH")  # JSC vs LLC
+    assert any(f.name == "legal_form" for f in other.features)
+    assert other.score < same.score and not other.match

@@ -42,6 +42,7 @@ COMMANDS.update(
         "flows": ("diversion_cmds", "Trade-flow gaps: mirror gaps, hub re-export ratios and jumps around rule dates (HS codes are wider than ECCNs)."),
         "serve": ("service_cmds", "Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs) with uvicorn."),
         "users": ("service_cmds", "API users: add (prints the key once), list, revoke."),
+        "report": ("report_cmds", "The report of a recorded determination (inputs, decision, citations, provenance, audit hash) as PDF or HTML."),
         "hubs": ("diversion_cmds", "Transshipment hubs on a date: cited events, country-group moves, billing-versus-shipping figures."),
     }
 )  # fmt: skip

@@ -92,7 +92,9 @@ def create_app(
                 log.exception("unhandled error on %s %s", request.method, request.url.path)
                 response = _error(500, "internal error")
         docs = request.url.path in ("/docs", "/redoc", "/docs/oauth2-redirect")
-        response.headers["Content-Security-Policy"] = DOCS_CSP if docs else API_CSP
+        response.headers.setdefault(
+            "Content-Security-Policy", DOCS_CSP if docs else API_CSP
+        )  # pages set their own
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "no-referrer"
@@ -144,4 +146,8 @@ def create_app(
     app.include_router(routes.router, prefix="/api/v1")
     app.include_router(books.router, prefix="/api/v1")
     app.include_router(routes_ledger.router, prefix="/api/v1")
+
+    from chipex.interfaces.web import mount
+
+    mount(app)  # the web UI (chipex.interfaces.web): pages at /, same origin and service layer
     return app

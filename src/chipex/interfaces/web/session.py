@@ -1,0 +1,115 @@
+"""Browser sessions: sign-in with an API key, an HttpOnly SameSite=Strict cookie, CSRF tokens.
+
+The session cookie holds only a random token; the key it stands for stays in this process's
+memory and is checked on every request (`chipex.service.users.authenticate`), so a revoked or
+expired key ends its sessions at once. Sessions end on sign-out, after `IDLE_S` without a request,
+or when the server restarts. Every form carries the session's CSRF token (a POST without it is
+refused); the sign-in form, before a session exists, uses a double-submit cookie.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from fastapi import HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials
+
+from chipex.service.users import User, authenticate
+
+SESSION_COOKIE = "chipex_session"
+SIGNIN_COOKIE = "chipex_signin"  # CSRF double-submit token of the sign-in form
+IDLE_S = 8 * 3600
+
+
+@dataclass
+class Session:
+    key: str
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    seen: float = field(default_factory=time.monotonic)
+
+
+class Sessions:
+    def __init__(self) -> None:
+        self._by_token: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def open(self, key: str) -> tuple[str, Session]:
+        token, s = secrets.token_urlsafe(32), Session(key)
+        with self._lock:
+            self._by_token[token] = s
+        return token, s
+
+    def get(self, token: str | None) -> Session | None:
+        if not token:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            s = self._by_token.get(token)
+            if s is None or now - s.seen > IDLE_S:
+                self._by_token.pop(token, None)
+                return None
+            s.seen = now
+            return s
+
+    def close(self, token: str | None) -> None:
+        with self._lock:
+            self._by_token.pop(token or "", None)
+
+
+def sessions(request: Request) -> Sessions:
+    app = request.app
+    if not hasattr(app.state, "web_sessions"):
+        app.state.web_sessions = Sessions()
+    return app.state.web_sessions
+
+
+def cookie_args(request: Request) -> dict:
+    return {
+        "httponly": True,
+        "samesite": "strict",
+        "secure": request.url.scheme == "https",
+        "path": "/",
+    }
+
+
+def signed_in(request: Request) -> tuple[User, Session] | None:
+    s = sessions(request).get(request.cookies.get(SESSION_COOKIE))
+    if s is None:
+        return None
+    user = authenticate(s.key, db=request.app.state.db)
+    if user is None:  # revoked or expired since sign-in
+        sessions(request).close(request.cookies.get(SESSION_COOKIE))
+        return None
+    return user, s
+
+
+def page_user(request: Request) -> tuple[User, Session]:
+    """A dependency for pages: the signed-in user, else a redirect to the sign-in page."""
+    found = signed_in(request)
+    if found is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise HTTPException(303, "sign in first", headers={"Location": f"/signin?next={target}"})
+    return found
+
+
+def check_csrf(session: Session, token: str | None) -> None:
+    if not token or not hmac.compare_digest(token, session.csrf):
+        raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page and try again")
+
+
+def require_page(user: User, permission: str) -> None:
+    if permission not in user.permissions:
+        raise HTTPException(
+            403, f"permission '{permission}' is needed; role '{user.role}' has: {', '.join(user.permissions)}"
+        )
+
+
+def verify_key(request: Request, key: str) -> User:
+    """The API's own check of a key (same failure limit per address); raises HTTPException 401/429."""
+    from chipex.interfaces.http.auth import current_user
+
+    return current_user(request, HTTPAuthorizationCredentials(scheme="Bearer", credentials=key.strip()))

@@ -1,0 +1,137 @@
+"""The web UI in a real browser (Debian's chromium via Playwright): an officer signs in with the
+keyboard, checks an order and reads its answer, records it and downloads its PDF report, uploads the
+story book and waits for the job, verifies the audit chain; a viewer sees no record box and the API
+refuses the recording anyway. Screenshots at 1280x800 and 390x844 go to the test's tmp dir (and to
+$CHIPEX_SCREENSHOTS, e.g. docs/screenshots, when set)."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.web.conftest import Site
+
+ROOT = Path(__file__).resolve().parents[2]
+STORY = ROOT / "src" / "chipex" / "examples" / "orders-story.csv"
+SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+
+
+def shoot(page, name: str, tmp_path: Path) -> None:
+    out = [tmp_path]
+    if os.environ.get("CHIPEX_SCREENSHOTS"):
+        out.append(Path(os.environ["CHIPEX_SCREENSHOTS"]))
+    for label, (w, h) in SIZES.items():
+        page.set_viewport_size({"width": w, "height": h})
+        for d in out:
+            d.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(d / f"{name}-{label}.png"), full_page=label == "desktop")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def new_page(browser, errors: list[str]):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    page = ctx.new_page()
+    page.on(
+        "console",
+        lambda m: errors.append(f"console {m.type}: {m.text} {m.location}") if m.type == "error" else None,
+    )
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.set_default_timeout(60_000)
+    return ctx, page
+
+
+def sign_in(page, site: Site, role: str) -> None:
+    page.goto(site.url + "/check")  # not signed in: sent to the sign-in page
+    assert "/signin" in page.url
+    page.keyboard.type(site.keys[role])  # the key field has the focus
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/check")
+
+
+def test_officer_checks_records_reports_uploads_and_audits(site: Site, browser, tmp_path):
+    from pypdf import PdfReader
+
+    errors: list[str] = []
+    ctx, page = new_page(browser, errors)
+    shoot_dir = tmp_path / "screenshots"
+    page.goto(site.url + "/signin")
+    shoot(page, "signin", shoot_dir)
+    sign_in(page, site, "officer")
+
+    # check an order: H100 x 8 to China on 2024-01-01, end user named in Chinese
+    page.get_by_label("Chip or system").fill("H100")
+    page.get_by_label("Quantity (units)").fill("8")
+    page.get_by_label("Date (YYYY-MM-DD)").fill("2024-01-01")
+    page.get_by_label("Destination (ISO code or country)").fill("CN")
+    page.get_by_label("End user", exact=True).fill("华为技术有限公司")
+    page.get_by_label("Record in the audit chain").check()
+    page.get_by_role("button", name="Check").click()
+    # 15 CFR 742.6(a)(6)(iii) (88 FR 73458): 3A090.a items to D:1/D:4/D:5 need a licence; the H100's
+    # TPP is 15,831 (1,979 dense FP8 TFLOPS x 8 bits), over 3A090.a.1's 4,800
+    assert page.locator("#answer").inner_text() == "Licence required"
+    assert page.locator("#eccn").inner_text() == "3A090.a.1"
+    assert "742.6(a)(6)(iii)" in page.locator("#reasons").inner_text()
+    assert "4,800" in page.locator("#classification").inner_text()
+    did = page.locator("#determination-id").inner_text()
+    shoot(page, "check", shoot_dir)
+
+    # the report: HTML, then the PDF's text
+    page.locator("#report-link").click()
+    event_hash = page.locator("#event-hash").inner_text()
+    assert len(event_hash) == 64
+    assert "officer-user" in page.locator("#record").inner_text()
+    shoot(page, "report", shoot_dir)
+    with page.expect_download() as dl:
+        page.locator("#report-pdf").click()
+    pdf = Path(dl.value.path()).read_bytes()
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    for expected in (did, event_hash, "3A090.a.1", "88 FR 73458", "742.6(a)(6)(iii)", "华为技术有限公司"):
+        assert expected in text.replace("\n", ""), expected
+
+    # upload the story book and wait for the job
+    page.goto(site.url + "/books")
+    page.set_input_files("#book-file", str(STORY))
+    page.get_by_role("button", name="Check the book").click()
+    page.locator("#job-status", has_text="done").wait_for(timeout=120_000)
+    lines = len(STORY.read_text().splitlines()) - 1
+    assert f"{lines} lines" in page.locator("#counts").inner_text()
+    assert "CN" in page.locator("#summary").inner_text()
+    page.get_by_label("Filter the rows").fill("H20")
+    visible = page.locator("#results-table tbody tr:visible").count()
+    assert 0 < visible < lines
+    with page.expect_download() as dl:
+        page.locator("#dl-csv").click()
+    assert len(Path(dl.value.path()).read_text().splitlines()) == lines + 1
+    page.get_by_label("Filter the rows").fill("")
+    shoot(page, "book", shoot_dir)
+
+    # audit: the chain verifies and holds the recorded determination
+    page.goto(site.url + "/audit")
+    assert page.locator("#verify-result").inner_text().startswith("The chain verifies")
+    shoot(page, "audit", shoot_dir)
+    assert errors == []
+    ctx.close()
+
+
+def test_viewer_sees_no_record_box_and_the_api_refuses(site: Site, browser, tmp_path):
+    errors: list[str] = []
+    ctx, page = new_page(browser, errors)
+    sign_in(page, site, "viewer")
+    assert page.locator("#f-record").count() == 0
+    assert page.get_by_label("Screen the parties").is_checked()
+    r = httpx.post(
+        site.url + "/api/v1/check",
+        json={"date": "2024-01-01", "item": "H100", "quantity": 8, "destination": "CN", "record": True},
+        headers={"Authorization": f"Bearer {site.keys['viewer']}"},
+    )
+    assert r.status_code == 403 and "record" in r.json()["detail"]
+    assert errors == []
+    ctx.close()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_home(monkeypatch):
+    monkeypatch.delenv("CHIPEX_CATALOG", raising=False)

@@ -77,6 +77,14 @@ def site(tmp_path_factory):
     thread.join(timeout=10)
 
 
+def needs_pdf() -> None:
+    """Skip when WeasyPrint cannot load Debian's Pango libraries (.ci/run installs them as root)."""
+    try:
+        import weasyprint  # noqa: F401
+    except OSError as exc:
+        pytest.skip(f"WeasyPrint cannot load Pango ({exc}): install libpango-1.0-0 libpangoft2-1.0-0")
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.web.conftest import Site
+from tests.web.conftest import Site, needs_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 STORY = ROOT / "src" / "chipex" / "examples" / "orders-story.csv"
@@ -53,6 +53,8 @@ def sign_in(page, site: Site, role: str) -> None:
 
 def test_officer_checks_records_reports_uploads_and_audits(site: Site, browser, tmp_path):
     from pypdf import PdfReader
+
+    needs_pdf()
 
     errors: list[str] = []
     ctx, page = new_page(browser, errors)

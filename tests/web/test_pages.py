@@ -120,3 +120,43 @@ def test_a_revoked_key_ends_its_session(app):
     users.revoke("short-lived", db=db)
     assert client.get("/check", follow_redirects=False).status_code == 303
     client.cookies.clear()
+
+
+def test_clearing_an_entity_list_hit_takes_two_officers(app):
+    import re
+
+    from chipex.service import users
+
+    client, keys, db = app
+    second = users.add_user("second-officer", "officer", db=db).key
+    csrf = sign_in(client, keys["officer"])
+    party = "Huawei Technologies"
+    r = client.post("/check", data={**ORDER, "end_user": party, "screen": "on", "record": "on", "csrf": csrf})
+    assert "Licence required" in r.text
+    queue = client.get("/reviews").text
+    # Huawei Technologies Co., Ltd. is on the Entity List (84 FR 22963, 2019-05-21)
+    entry = re.search(r"Entity List \(EL\)[^<]* · <code>([^<]+)</code>", queue).group(1)
+    clear = {"name": party, "entry_id": entry, "decision": "false_positive", "reason": "not that Huawei"}
+    first = client.post("/reviews", data={**clear, "csrf": csrf})
+    assert first.status_code == 200 and "needs a second officer: proposed by officer-user" in first.text
+    again = client.post("/reviews", data={**clear, "csrf": csrf})
+    assert again.status_code == 409 and "a second, different officer must confirm" in again.text
+    client.cookies.clear()
+    csrf2 = sign_in(client, second)
+    pending = client.get("/reviews").text
+    assert "Clearance proposed by <strong>officer-user</strong>" in pending
+    done = client.post("/reviews", data={**clear, "reason": "checked the address", "csrf": csrf2})
+    assert "cleared by officer-user and second-officer" in done.text
+    assert f"<code>{entry}</code>" not in done.text.split('id="review-history"')[0]  # left the queue
+    history = done.text.split('id="review-history"')[1]
+    assert "clear_proposed" in history and "clear_confirmed" in history
+    from chipex.service import screening
+
+    hits = {h.entry_id for h in screening.screen(screening.ScreenRequest(name=party)).hits}
+    assert entry not in hits and hits  # later screens honour the clearance; the other entries still hit
+    client.cookies.clear()
+    csrf3 = sign_in(client, keys["viewer"])
+    assert 'action="/reviews"' not in client.get("/reviews").text
+    refused = client.post("/reviews", data={**clear, "csrf": csrf3}, headers={"accept": "text/html"})
+    assert refused.status_code == 403
+    client.cookies.clear()

@@ -21,6 +21,7 @@ WEB_CSP = (
 NAV = (
     ("/check", "Check an order", "read"),
     ("/books", "Upload a book", "read"),
+    ("/reviews", "Screening reviews", "read"),
     ("/audit", "Audit", "read"),
 )
 

@@ -16,6 +16,8 @@ import pytest
 
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 ROLES = ("viewer", "officer")
+# the browser test has a second officer for four eyes
+EXTRA = {"second-officer": "officer"}
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -60,6 +62,9 @@ def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("web")
     db = str(tmp / "ledger.db")
     keys = add_users(db)
+    from chipex.service import users
+
+    keys |= {n: users.add_user(n, r, db=db).key for n, r in EXTRA.items()}
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

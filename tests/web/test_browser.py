@@ -1,6 +1,7 @@
-"""The web UI in a real browser (Debian's chromium via Playwright): an officer signs in with the
-keyboard, checks an order and reads its answer, records it and downloads its PDF report, uploads the
-story book and waits for the job, verifies the audit chain; a viewer sees no record box and the API
+"""The web UI in a real browser (Debian's chromium via Playwright): an officer signs in (Enter
+submits), checks an order and reads its answer, records it and downloads its PDF report, proposes
+clearing an Entity List hit that a second officer confirms (four eyes), uploads the story book and
+waits for the job, verifies the audit chain; a viewer sees no record box and the API
 refuses the recording anyway. Screenshots at 1280x800 and 390x844 go to the test's tmp dir (and to
 $CHIPEX_SCREENSHOTS, e.g. docs/screenshots, when set)."""
 
@@ -46,9 +47,10 @@ def new_page(browser, errors: list[str]):
 def sign_in(page, site: Site, role: str) -> None:
     page.goto(site.url + "/check")  # not signed in: sent to the sign-in page
     assert "/signin" in page.url
-    page.keyboard.type(site.keys[role])  # the key field has the focus
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/check")
+    key = page.get_by_label("API key")
+    key.fill(site.keys[role])
+    key.press("Enter")  # the keyboard submits the form
+    page.wait_for_url(lambda url: url.endswith("/check"))
 
 
 def test_officer_checks_records_reports_uploads_and_audits(site: Site, browser, tmp_path):
@@ -92,6 +94,29 @@ def test_officer_checks_records_reports_uploads_and_audits(site: Site, browser, 
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     for expected in (did, event_hash, "3A090.a.1", "88 FR 73458", "742.6(a)(6)(iii)", "华为技术有限公司"):
         assert expected in text.replace("\n", ""), expected
+
+    # the review queue: the Chinese name matched Huawei's Entity List entries; clearing one takes
+    # a second officer
+    page.goto(site.url + "/reviews")
+    first = page.locator("section.review").first
+    entry = first.locator("code").first.inner_text()
+    assert "Entity List" in first.inner_text()
+    first.get_by_label("Clear it (false positive)").check()
+    first.get_by_label("Reason").fill("a different company of that name")
+    first.get_by_role("button", name="Decide").click()
+    assert "needs a second officer" in page.locator("#review-outcome").inner_text()
+    shoot(page, "reviews", shoot_dir)
+    ctx2, page2 = new_page(browser, errors)
+    sign_in(page2, site, "second-officer")
+    page2.goto(site.url + "/reviews")
+    pending = page2.locator("section.review").filter(has_text="Clearance proposed by officer-user").first
+    assert entry in pending.inner_text()
+    pending.get_by_label("Clear it (false positive)").check()
+    pending.get_by_label("Reason").fill("address and registration number differ")
+    pending.get_by_role("button", name="Confirm the clearance").click()
+    assert "cleared by officer-user and second-officer" in page2.locator("#review-outcome").inner_text()
+    assert "clear_confirmed" in page2.locator("#review-history").inner_text()
+    ctx2.close()
 
     # upload the story book and wait for the job
     page.goto(site.url + "/books")

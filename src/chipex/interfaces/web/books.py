@@ -14,7 +14,7 @@ from chipex.errors import ChipexError
 from chipex.interfaces.web.render import page
 from chipex.interfaces.web.session import Session, check_csrf, page_user
 from chipex.service import jobs
-from chipex.service.orders import read_table
+from chipex.service.orders import read_joined
 from chipex.service.users import User
 
 router = APIRouter(include_in_schema=False)
@@ -85,7 +85,7 @@ def book(job_id: JobId, request: Request, auth: Auth) -> Response:
     job = _job(job_id, request)
     rows, shown_of = [], 0
     if job.status == "done":
-        table = read_table(jobs.results_file(job_id, "parquet", db=request.app.state.db))
+        table = read_joined(jobs.results_file(job_id, "parquet", db=request.app.state.db))
         shown_of = table.num_rows
         cols = [c for c in COLUMNS if c in table.column_names]
         rows = table.select(cols).slice(0, SHOWN).to_pylist()

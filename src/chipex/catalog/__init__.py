@@ -127,12 +127,17 @@ def read_chip_file(path: Path) -> list[Chip]:
     return chips
 
 
-def load_catalog(extra: Iterable[Path | str] = (), *, with_env: bool = True) -> Catalog:
-    """The shipped catalog, overlaid by CHIPEX_CATALOG files, then by `extra` files (in order)."""
-    paths: list[Path] = sorted(CHIPS_DIR.glob("*.yaml"))
+def override_paths(extra: Iterable[Path | str] = (), *, with_env: bool = True) -> list[Path]:
+    """The user's catalog files, in the order they overlay the shipped one: CHIPEX_CATALOG's, then `extra`."""
+    paths: list[Path] = []
     if with_env and os.environ.get("CHIPEX_CATALOG"):
         paths += [Path(p) for p in os.environ["CHIPEX_CATALOG"].split(os.pathsep) if p]
-    paths += [Path(p) for p in extra]
+    return paths + [Path(p) for p in extra]
+
+
+def load_catalog(extra: Iterable[Path | str] = (), *, with_env: bool = True) -> Catalog:
+    """The shipped catalog, overlaid by CHIPEX_CATALOG files, then by `extra` files (in order)."""
+    paths: list[Path] = sorted(CHIPS_DIR.glob("*.yaml")) + override_paths(extra, with_env=with_env)
     chips: dict[str, Chip] = {}
     origin: dict[str, str] = {}
     shipped = {p.resolve() for p in CHIPS_DIR.glob("*.yaml")}

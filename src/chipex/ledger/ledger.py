@@ -853,9 +853,12 @@ class Ledger:
         order: str | None = None,
         key: str | None = None,
         user: str | None = None,
+        provenance: dict[str, Any] | None = None,
     ) -> Recorded:
         """Store an order determination with its inputs, the rule version, the screening-list
-        snapshot and the user, as an event in the audit chain. A repeated `key` is recorded once."""
+        snapshot, what it was decided with (`provenance`, see chipex.core.provenance) and the user,
+        as an event in the audit chain. A repeated `key` is recorded once; reusing a key for a
+        different determination is an error."""
         payload = {
             "order": order,
             "inputs": inputs,
@@ -863,23 +866,49 @@ class Ledger:
             "rule_version": rule_version,
             "list_snapshot": list_snapshot,
             "user": user or self.actor,
+            **({"provenance": provenance} if provenance is not None else {}),
         }
-        text = audit.canonical(payload)  # fails early on a value JSON cannot hold
         key = key or f"d-{uuid.uuid4().hex[:16]}"
+        (rec,) = self.record_determinations([(key, payload)], user=user)
+        if rec.replayed and rec.existing != audit.canonical(payload):
+            raise ChipexError(
+                f"key '{key}' was already used for a different determination (event #{rec.seq})", field="key"
+            )
+        return rec
 
-        def record(conn: Connection) -> Recorded:
-            existing = self._events(conn, key).get("determination.recorded")
-            if existing is not None:
-                if existing.payload != text:
-                    raise ChipexError(
-                        f"key '{key}' was already used for a different determination (event #{existing.seq})",
-                        field="key",
-                    )
-                return Recorded(key, existing.seq, True)
-            seq = self._append(conn, "determination.recorded", key, payload, actor=user)
-            return Recorded(key, seq, False)
+    def record_determinations(
+        self, items: list[tuple[str, dict[str, Any]]], *, user: str | None = None
+    ) -> list[Recorded]:
+        """Store several determinations (key, payload) in one transaction: all or none. A key
+        recorded before is not recorded again: its Recorded is `replayed`, with the payload stored
+        then (`existing`) for the caller to compare."""
+        for _, payload in items:
+            audit.canonical(payload)  # fails early on a value JSON cannot hold
+        if len({k for k, _ in items}) != len(items):
+            raise ChipexError("the same key twice in one batch of determinations", field="key")
+
+        def record(conn: Connection) -> list[Recorded]:
+            found = self._events_many(conn, [k for k, _ in items]) if items else {}
+            new = [(k, p) for k, p in items if "determination.recorded" not in found[k]]
+            seqs = iter(self._append_many(conn, [("determination.recorded", k, p) for k, p in new], user))
+            out = []
+            for k, _ in items:
+                ev = found[k].get("determination.recorded")
+                out.append(Recorded(k, ev.seq, True, ev.payload) if ev else Recorded(k, next(seqs), False))
+            return out
 
         return self._write(record)
+
+    def recorded_keys(self, prefix: str) -> set[str]:
+        """The keys of the determinations recorded under keys starting with `prefix` (one index range)."""
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        with transaction(self.engine, write=False) as conn:
+            rows = conn.execute(
+                select(Event.subject).where(
+                    Event.kind == "determination.recorded", Event.subject >= prefix, Event.subject < upper
+                )
+            )
+            return {s for (s,) in rows}
 
     def record_rescreen(self, payload: dict[str, Any], *, key: str) -> Recorded:
         """Store a re-screen after a list change (the snapshots compared, the parties whose matches

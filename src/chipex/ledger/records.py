@@ -363,7 +363,8 @@ class Licence:
 class Recorded:
     key: str
     seq: int
-    replayed: bool
+    replayed: bool  # the key was recorded before: nothing new was recorded
+    existing: str | None = field(default=None, compare=False, repr=False)  # then, the payload stored
 
 
 @dataclass(frozen=True)

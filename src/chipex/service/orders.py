@@ -98,13 +98,26 @@ def check_order(
             link.ledger, link.regime, link.user = ledger_for(db, actor), req.regime, actor
             d["ledger"] = link.headroom(row, d["license_required"], [e["id"] for e in d["exceptions"]])
         if req.record:
-            d["determination_id"] = record(d, actor=actor, key=key, db=db, order=order)
+            d["determination_id"] = record(
+                d, actor=actor, key=key, db=db, order=order, screened=req.screen, catalog=catalog
+            )
     return Determination.model_validate(d)
 
 
-def record(d: dict[str, Any], *, actor: str | None, key: str | None, db: str | None, order: str) -> str:
-    """Store a determination in the ledger's audit chain; a repeated `key` is recorded once."""
-    from chipex.orders.ledger_link import INPUT_FIELDS
+def record(
+    d: dict[str, Any],
+    *,
+    actor: str | None,
+    key: str | None,
+    db: str | None,
+    order: str,
+    screened: bool = True,
+    catalog: Any = None,
+) -> str:
+    """Store a determination in the ledger's audit chain, with what it was decided with
+    (chipex.core.provenance.Provenance); a repeated `key` is recorded once."""
+    from chipex.catalog import CHIPS_DIR
+    from chipex.orders.ledger_link import INPUT_FIELDS, order_provenance
 
     inputs = {k: (None if d.get(k) is None else str(d[k])) for k in INPUT_FIELDS}
     decision = {k: v for k, v in d.items() if k not in ("ledger", "determination_id", "disclaimer")}
@@ -118,6 +131,15 @@ def record(d: dict[str, Any], *, actor: str | None, key: str | None, db: str | N
         order=order,
         key=key,
         user=actor,
+        provenance=order_provenance(
+            json.loads(json.dumps(d, default=str)),
+            regime=d.get("regime") or "as-enforced",
+            screened=screened,
+            # the user's catalog files (CHIPEX_CATALOG, --catalog): those the chips came from
+            catalog_files=sorted(
+                {f for f in (catalog.origin.values() if catalog else ()) if Path(f).parent != CHIPS_DIR}
+            ),
+        ),
     )
     return rec.key
 

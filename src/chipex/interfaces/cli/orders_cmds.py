@@ -55,7 +55,7 @@ def _print_one(d: dict) -> None:
         for m in e["missing"]:
             console.print(f"  - still needed: {m}")
     _print_flags(d)
-    for e in d.get("ledger", []):
+    for e in d.get("ledger") or []:
         left = "-" if e["remaining"] is None else f"{e['remaining']:,.0f}"
         flag = "[bold red]EXCEEDS[/bold red] " if e["exceeds"] else ""
         console.print(
@@ -181,7 +181,18 @@ def check_cmd(
         bool, typer.Option("--ledger", help="show how much of each licence or cap the line(s) would use")
     ] = False,
     record: Annotated[
-        bool, typer.Option("--record", help="record each determination in the ledger's audit chain")
+        bool,
+        typer.Option(
+            "--record",
+            help="record each determination in the ledger's audit chain (a book: resumable, "
+            "lines recorded before are not recorded again)",
+        ),
+    ] = False,
+    missing: Annotated[
+        bool,
+        typer.Option(
+            "--missing", help="a book: list its lines not yet recorded in the ledger (records nothing)"
+        ),
     ] = False,
     db: Annotated[
         str | None, typer.Option("--db", help="ledger database URL or SQLite path (default CHIPEX_DB)")
@@ -213,14 +224,23 @@ def check_cmd(
         req = OrderRequest(date=date, item=item, quantity=quantity, destination=to, regime=regime,  # type: ignore[arg-type]
                            screen=screen, list_as_of=_list_as_of(list_as_of), ledger=ledger, record=record,
                            **fields)  # fmt: skip
+        if missing:
+            raise ChipexError("--missing lists the unrecorded lines of an order book: give the book file")
         d = check_order(req, actor=user, db=db, catalog=cat if catalog else None, order="cli").to_dict()
         emit_json(d) if json_out else _print_one(d)
         return
+    from chipex.orders.output import check_outputs
+    from chipex.orders.reading import file_format
+
+    check_outputs(orders, out=out, reject_file=reject_file)
+    # A CSV results file neutralises formula-like text (OWASP): rows that are recorded come from
+    # memory, never read back from it.
+    csv_out = out is not None and file_format(out) == "csv" and (ledger or record or missing)
     with console.status("checking order book...", spinner="dots") if not json_out else nullcontext():
         report = check_book(
             BookRequest(
                 path=orders,
-                out=out,
+                out=None if csv_out else out,
                 engine=engine,  # type: ignore[arg-type]
                 regime=regime,  # type: ignore[arg-type]
                 reject_file=reject_file,
@@ -232,12 +252,16 @@ def check_cmd(
             ),
             catalog=cat,
         )
-    link = _link(ledger or record, db, regime, user)
-    rows = None
-    if link is not None:
-        rows = report.rows()
+    if csv_out:
+        _write_results(report.results, out)
+    link = _link(ledger or record or missing, db, regime, user, catalog)
+    rows = report.rows() if link is not None else None
     extra = {}
-    if link is not None:
+    if missing:
+        _print_missing(link, rows, orders, screen, list_as_of, json_out)
+        return
+    recording = _record_book(link, rows, orders, screen, list_as_of) if record else None
+    if ledger:
         for row in rows:
             d = {
                 "license_required": row["license_required"],
@@ -247,22 +271,17 @@ def check_cmd(
                 "policy": row["policy"],
                 "regime": regime,
             }
-            extra[row["line"]] = _attach(
-                link, d, ledger, record, row, rule_version=_version(row["date"]), order=str(orders)
-            )
+            extra[row["line"]] = _attach(link, d, row)
         over = [(line, e) for line, d in extra.items() for e in d.get("ledger", []) if e["exceeds"]]
-        if record and not json_out:
-            console.print(f"recorded {len(extra):,} determinations in the ledger")
         for line, e in over:
             err_console.print(f"line {line}: would exceed {e['bucket']}: {e['message']}")
     if json_out:  # one Determination per line (docs/schema/determination.schema.json)
         for d in report.determinations():
             more = extra.get(d.line, {})
-            emit_json(
-                d.model_copy(
-                    update={"ledger": more.get("ledger"), "determination_id": more.get("recorded")}
-                ).to_dict()
-            )
+            key = recording.keys.get(d.line) if recording else None
+            emit_json(d.model_copy(update={"ledger": more.get("ledger"), "determination_id": key}).to_dict())
+        if recording:
+            _print_recording(recording, len(rows), err_console)
         return
     print_book(report, str(orders), regime)
     if report.ignored_columns:
@@ -276,6 +295,8 @@ def check_cmd(
         err_console.print(f"{report.rejected:,} bad line(s) written to {reject_file}")
     if out:
         console.print(f"results: {out}")
+    if recording:
+        _print_recording(recording, len(rows), console)
     console.print(f"[dim]{DISCLAIMER}[/dim]")
 
 
@@ -330,12 +351,58 @@ def print_book(report, label: str, regime: str) -> None:
         console.print(d)
 
 
-def _link(wanted: bool, db: str | None, regime: str, user: str | None):
+def _link(wanted: bool, db: str | None, regime: str, user: str | None, catalog: list[Path] | None = None):
     if not wanted:
         return None
     from chipex.orders.ledger_link import LedgerLink
 
-    return LedgerLink(db, regime, user)
+    return LedgerLink(db, regime, user, catalog or [])
+
+
+def _record_book(link, rows: list[dict], book: Path, screen: bool, list_as_of: str):
+    """Record the book's determinations (only those not recorded yet)."""
+    return link.record_book(rows, book, screened=screen, list_as_of=list_as_of, rule_version=_version)
+
+
+def _print_recording(rep, lines: int, out) -> None:
+    from chipex.orders.ledger_link import line_ranges
+
+    out.print(
+        f"recorded {rep.recorded:,} determinations in the ledger; {rep.already:,} of the {lines:,} lines "
+        f"were recorded before (book sha256 {rep.book_sha256[:16]})"
+    )
+    if rep.differing:
+        fields = sorted({f for _, fs in rep.differing for f in fs})
+        first = ", ".join(f"{line} ({', '.join(fs)})" for line, fs in rep.differing[:5])
+        err_console.print(
+            f"[yellow]{len(rep.differing):,} line(s) recorded before differ from this run in {', '.join(fields)}; "
+            f"they keep the determination recorded then (lines {line_ranges([n for n, _ in rep.differing])}; "
+            f"first: {first})[/yellow]"
+        )
+
+
+def _print_missing(link, rows: list[dict], book: Path, screen: bool, list_as_of: str, json_out: bool) -> None:
+    from chipex.orders.ledger_link import line_ranges
+
+    lines = link.missing_lines(rows, book, screened=screen, list_as_of=list_as_of)
+    if json_out:
+        emit_json({"book": str(book), "lines": len(rows), "missing": lines})
+        return
+    shown = line_ranges(lines) if lines else "none"
+    console.print(
+        f"{len(lines):,} of {len(rows):,} checked lines of {book} are not recorded in the ledger: {shown}"
+    )
+
+
+def _write_results(results, out: Path) -> None:
+    """Write the in-memory results to `out` with the bulk path's writer (atomic, neutralised CSV)."""
+    import duckdb
+
+    from chipex.orders.output import write_table
+
+    con = duckdb.connect()
+    con.register("results_view", results)
+    write_table(con, "results_view", out)
 
 
 def _version(on) -> str | None:
@@ -345,16 +412,9 @@ def _version(on) -> str | None:
     return v.id if v else None
 
 
-def _attach(
-    link, d: dict, ledger: bool, record: bool, row, *, rule_version: str | None = None, order: str = "cli"
-) -> dict:
-    """Add ledger headroom and/or the recorded event key to a determination `d` (a dict)."""
+def _attach(link, d: dict, row) -> dict:
+    """Add the ledger headroom a line would draw on to its determination `d` (a dict)."""
     row = row if isinstance(row, dict) else d
     exceptions = [e if isinstance(e, str) else e["id"] for e in d.get("exceptions", [])]
-    if ledger:
-        d["ledger"] = link.headroom(row, d["license_required"], exceptions)
-    if record:
-        # the list snapshot the parties were screened against ("<id> (list of <date>)...")
-        snapshot = (d.get("list_snapshot") or row.get("list_snapshot") or "").split(" ")[0] or None
-        d["recorded"] = link.record(row, d, rule_version or d.get("rule_version"), snapshot, order)
+    d["ledger"] = link.headroom(row, d["license_required"], exceptions)
     return d

@@ -18,7 +18,7 @@ from chipex.errors import ChipexError
 from chipex.service import store
 
 # what a report should show about where an answer came from; the record may hold more
-PROVENANCE = ("rule_version", "list_snapshot", "catalog_hash", "rules_hash", "chipex_version")
+PROVENANCE = ("rule_version", "list_snapshot", "catalog_sha256", "rule_data_sha256", "chipex_version")
 PARTY_FIELDS = ("end_user", "consignee")
 
 
@@ -64,8 +64,9 @@ def recorded(determination_id: str, *, db: str | None = None) -> RecordedDetermi
     if ev is None:
         raise ChipexError(f"no recorded determination '{determination_id}'", field="determination_id")
     p = audit.parse(ev.payload)
-    known = {"order", "inputs", "decision", "user"}
-    provenance = {k: v for k, v in p.items() if k not in known}
+    known = {"order", "inputs", "decision", "user", "provenance"}
+    # the record's Provenance (chipex.core.provenance) beside the older top-level fields
+    provenance = {**{k: v for k, v in p.items() if k not in known}, **(p.get("provenance") or {})}
     return RecordedDetermination(
         determination_id=determination_id,
         event=ev.seq,

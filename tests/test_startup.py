@@ -119,3 +119,38 @@ def test_unknown_command_suggests_the_close_one():
     r = run_chipex("clasify", "H100")
     assert r.returncode == 2
     assert "classify" in r.stderr
+
+
+ONE_ORDER = (
+    "check",
+    "--item",
+    "H100",
+    "--quantity",
+    "8",
+    "--to",
+    "CN",
+    "--date",
+    "2024-01-01",
+    "--no-screen",
+)
+NOT_FOR_ONE_ORDER = {"sqlalchemy", "alembic", "scipy", "matplotlib", "polars", "pyspark", "fastapi", "uvicorn", "openpyxl"}  # fmt: skip
+
+
+def test_one_order_check_imports_no_ledger_chart_or_other_engine():
+    """A one-order check needs the rule engine (today DuckDB/Ibis) but no database layer, chart,
+    spreadsheet, other engine or web server: those are imported only by the commands using them."""
+    r = _probe(*ONE_ORDER)
+    assert r["code"] in (0, None), r["out"]
+    loaded = {m.split(".")[0] for m in r["modules"]}
+    assert not loaded & NOT_FOR_ONE_ORDER, sorted(loaded & NOT_FOR_ONE_ORDER)
+    assert not any(m.startswith(("chipex.ledger", "chipex.analysis")) for m in r["modules"])
+    cmd_modules = {m for m in r["modules"] if m.startswith("chipex.interfaces.cli.") and m.endswith("_cmds")}
+    assert cmd_modules == {"chipex.interfaces.cli.orders_cmds"}, cmd_modules
+
+
+@pytest.mark.parametrize("args", [("classify", "H100"), ("chips",), ("rules",)])
+def test_catalog_commands_import_no_order_screening_or_ledger_module(args):
+    r = _probe(*args)
+    assert r["code"] in (0, None), r["out"]
+    areas = ("chipex.orders", "chipex.screening", "chipex.ledger", "chipex.analysis")
+    assert not [m for m in r["modules"] if m.startswith(areas)]

@@ -33,9 +33,10 @@ def read_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}" if mark else None
-        raise ChipexError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path), record=line
-        ) from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())  # one line, always
+        raise ChipexError(f"not valid YAML: {problem}", file=str(path), record=line) from None
+    except (ValueError, OverflowError) as exc:  # a value YAML reads but Python cannot hold: 2025-02-30
+        raise ChipexError(f"not valid YAML: {' '.join(str(exc).split())}", file=str(path)) from None
 
 
 def validate(model: type[M], data: Any, *, file: Path | str, record: str | int | None = None) -> M:

@@ -174,3 +174,23 @@ def test_failed_authentication_is_rate_limited(tmp_path):
         # even a good key is refused from that address until the window passes
         r = client.get("/api/v1/chips", headers={"Authorization": f"Bearer {keys['viewer']}"})
         assert r.status_code == 429 and "Retry-After" in r.headers
+
+
+def test_users_cli_prints_the_key_alone_on_its_last_line_and_it_authenticates(tmp_path):
+    from fastapi.testclient import TestClient
+    from tests.chipex_cli import run_chipex
+
+    from chipex.interfaces.http import create_app
+
+    db = str(tmp_path / "ledger.db")
+    r = run_chipex("users", "add", "alice", "--role", "officer", "--db", db)
+    assert r.returncode == 0, r.stderr
+    key = r.stdout.strip().splitlines()[-1]
+    assert key.startswith("chipex_") and " " not in key
+    listed = run_chipex("users", "list", "--db", db)
+    assert "alice" in listed.stdout and key not in listed.stdout  # the key is shown once, stored hashed
+    with TestClient(create_app(db=db)) as c:
+        body = {"date": "2024-01-01", "item": "H100", "quantity": 8, "destination": "CN", "record": True}
+        got = c.post("/api/v1/check", json=body, headers={"Authorization": f"Bearer {key}"})
+        assert got.status_code == 200 and got.json()["determination_id"]
+    assert run_chipex("users", "revoke", "alice", "--db", db).returncode == 0

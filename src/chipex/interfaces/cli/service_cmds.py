@@ -125,6 +125,6 @@ def users_revoke(name: Annotated[str, typer.Argument(help="user name")], db: DbO
 
 
 def _os_user() -> str:
-    from chipex.ledger.ledger import _actor
+    from chipex.ledger.ledger import os_account
 
-    return _actor()
+    return os_account()

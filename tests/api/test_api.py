@@ -181,7 +181,9 @@ def test_users_cli_prints_the_key_alone_on_its_last_line_and_it_authenticates(tm
     from tests.chipex_cli import run_chipex
 
     from chipex.interfaces.http import create_app
+    from chipex.interfaces.http.auth import reset_failures
 
+    reset_failures()  # the rate-limit test before this one left the test client's address blocked
     db = str(tmp_path / "ledger.db")
     r = run_chipex("users", "add", "alice", "--role", "officer", "--db", db)
     assert r.returncode == 0, r.stderr
@@ -192,5 +194,5 @@ def test_users_cli_prints_the_key_alone_on_its_last_line_and_it_authenticates(tm
     with TestClient(create_app(db=db)) as c:
         body = {"date": "2024-01-01", "item": "H100", "quantity": 8, "destination": "CN", "record": True}
         got = c.post("/api/v1/check", json=body, headers={"Authorization": f"Bearer {key}"})
-        assert got.status_code == 200 and got.json()["determination_id"]
+        assert got.status_code == 200 and got.json()["determination_id"], got.text
     assert run_chipex("users", "revoke", "alice", "--db", db).returncode == 0

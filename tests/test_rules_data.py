@@ -72,3 +72,32 @@ def test_a_bad_rule_file_fails_before_anything_is_answered():
     raw["eccn/3A090.yaml"]["texts"][1]["paragraphs"][0]["all"][1]["at_least"] = "lots"
     with pytest.raises(ChipexError, match=r"eccn/3A090\.yaml"):
         build_rulebook(raw)
+
+
+def test_licence_rules_from_several_files_merge_and_errors_name_the_file():
+    raw = load_raw()
+    base = build_rulebook(raw).licensing
+    extra = {
+        "policies": [
+            {
+                "id": "test-first",
+                "policy": "policy of denial",
+                "paragraph": "15 CFR 746.8(b)",
+                "citation": "test",
+                "source": "test",
+                "confidence": "secondary",
+                "effective": "2022-02-24",
+                "when": {"destination": {"any_of": ["RU"]}},
+            }
+        ]
+    }
+    merged = build_rulebook({**raw, "embargoes.yaml": extra}).licensing
+    # embargoes.yaml comes first, so its policies are tried before the advanced-computing ones
+    assert [p.id for p in merged.policies] == ["test-first", *[p.id for p in base.policies]]
+    assert merged.requirements == base.requirements
+    bad = {"policies": [{**extra["policies"][0], "effective": "soon"}]}
+    with pytest.raises(ChipexError, match=r"embargoes\.yaml.*policies\.0\.effective"):
+        build_rulebook({**raw, "embargoes.yaml": bad})
+    dup = {"policies": [{**extra["policies"][0], "id": base.policies[0].id}]}
+    with pytest.raises(ChipexError, match="unique across the licensing files"):
+        build_rulebook({**raw, "embargoes.yaml": dup})

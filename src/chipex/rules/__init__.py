@@ -1,7 +1,8 @@
 """The rulebook: the dated legal texts chipex applies, loaded from the YAML files in this folder.
 
 Where a rule lives: `timeline.yaml` (every rule version with its Federal Register citation),
-`eccn/3A090.yaml` and `eccn/4A090.yaml` (the thresholds), `is_informed.yaml` (letters to companies).
+`eccn/3A090.yaml` and `eccn/4A090.yaml` (the thresholds), `is_informed.yaml` (letters to companies),
+and the licence rules in the files of LICENSING_FILES below.
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ from chipex.datafiles import read_yaml, validate
 from chipex.errors import ChipexError
 from chipex.rules.countries import Countries
 from chipex.rules.flags import Hubs, RedFlags
-from chipex.rules.model import CountriesData, Eccn, Letter, Licensing, Version
+from chipex.rules.model import CountriesData, Eccn, Letter, Licensing, LicensingPart, Version
 
 RULES_DIR = Path(__file__).parent
+
+# The licence rules, in the order their policies are tried (the first policy that matches a line
+# gives its review policy): embargoes (15 CFR part 746) before the advanced-computing rules
+# (parts 742 and 744) before the other end-use and end-user rules. Only licensing.yaml is required.
+LICENSING_FILES = ("embargoes.yaml", "licensing.yaml", "end_uses.yaml")
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,22 @@ def _records(raw: dict[str, Any], name: str, model, key: str) -> list:
     return [validate(model, rec, file=name, record=i + 1) for i, rec in enumerate(data[key])]
 
 
+def _licensing(raw: dict[str, Any]) -> Licensing:
+    """The licensing files merged into one Licensing (each file validated under its own name)."""
+    if "licensing.yaml" not in raw:
+        raise ChipexError("missing", file="licensing.yaml")
+    parts = [(n, validate(LicensingPart, raw[n], file=n)) for n in LICENSING_FILES if n in raw]
+    party_lists = [p.party_lists for _, p in parts if p.party_lists is not None]
+    if len(party_lists) != 1:
+        raise ChipexError("party_lists must be given once, in licensing.yaml", file="licensing.yaml")
+    merged = {
+        kind: [rule.model_dump(by_alias=True) for _, p in parts for rule in getattr(p, kind)]
+        for kind in ("requirements", "exceptions", "policies")
+    }
+    names = ", ".join(n for n, _ in parts)
+    return validate(Licensing, {**merged, "party_lists": party_lists[0].model_dump()}, file=names)
+
+
 def build_rulebook(raw: dict[str, Any]) -> Rulebook:
     versions = _records(raw, "timeline.yaml", Version, "versions")
     if [v.effective for v in versions] != sorted(v.effective for v in versions):
@@ -95,7 +117,7 @@ def build_rulebook(raw: dict[str, Any]) -> Rulebook:
                 f"unknown version '{letter.version}'", file="is_informed.yaml", record=i + 1, field="version"
             )
     countries = Countries(validate(CountriesData, raw.get("countries.yaml"), file="countries.yaml"))
-    licensing = validate(Licensing, raw.get("licensing.yaml"), file="licensing.yaml")
+    licensing = _licensing(raw)
     red_flags = validate(RedFlags, raw.get("red_flags.yaml"), file="red_flags.yaml")
     hubs = validate(Hubs, raw.get("hubs.yaml"), file="hubs.yaml")
     return Rulebook(tuple(versions), eccns, tuple(letters), countries, licensing, red_flags, hubs)

@@ -320,6 +320,15 @@ class PartyLists(_Strict):
     red_flag: list[str]
 
 
+class LicensingPart(_Strict):
+    """One licensing file (see LICENSING_FILES in rules/__init__.py); only licensing.yaml has party_lists."""
+
+    requirements: list[Requirement] = []
+    exceptions: list[Exception_] = []
+    party_lists: PartyLists | None = None
+    policies: list[Policy] = []
+
+
 class Licensing(_Strict):
     requirements: list[Requirement]
     exceptions: list[Exception_]
@@ -333,7 +342,9 @@ class Licensing(_Strict):
             bad = [e for e in r.exceptions if e not in known]
             if bad:
                 raise ValueError(f"requirement {r.id} names unknown exceptions {bad}")
-        ids = [r.id for r in self.requirements]
-        if len(ids) != len(set(ids)):
-            raise ValueError("requirement ids must be unique")
+        for kind in ("requirements", "exceptions", "policies"):
+            ids = [r.id for r in getattr(self, kind)]
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            if dup:
+                raise ValueError(f"{kind} ids must be unique across the licensing files: {dup}")
         return self

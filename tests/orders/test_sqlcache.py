@@ -60,3 +60,26 @@ def test_one_order_is_the_same_from_a_cold_and_a_warm_cache(tmp_path, monkeypatc
     assert not compiled  # the SQL came from the cache
     assert cold == warm
     assert cold["license_required"] is True  # 3A090.a.1 to China after 2023-11-17 (742.6(a)(6)(iii))
+
+
+def test_one_order_on_an_engine_another_caller_already_used():
+    """An engine whose items were classified for a book must still give one order its item row.
+
+    H100 (TPP 15,832 >= 4,800) to China on 2024-06-01 is 3A090.a under 88 FR 73458: a licence is
+    required; a missing lookup row would read as 'no ECCN, no licence'."""
+    from chipex.catalog import default_catalog
+
+    eng = make_engine(catalog=default_catalog(), rulebook=default_rulebook())
+    first = check_order(
+        date="2024-06-01", item="A100", quantity=1, destination="DE", engine=eng, screen=False
+    )
+    assert first["eccn"].startswith("3A090.a")
+    # another caller classifies H100 in this period through the engine (as a book does) ...
+    h100 = orders.SingleOrders(eng)  # a fresh connection on the same engine
+    d = h100.check({"date": "2024-06-01", "item": "H100", "quantity": "8", "destination": "CN"}, screen=False)
+    assert d["eccn"].startswith("3A090.a") and d["license_required"] is True
+    # ... and the first connection, which has not seen H100, asks again
+    again = check_order(
+        date="2024-06-01", item="H100", quantity=8, destination="CN", engine=eng, screen=False
+    )
+    assert again["eccn"].startswith("3A090.a") and again["license_required"] is True

@@ -261,6 +261,7 @@ class SingleOrders:
             ),
         )
         self.con.execute(f"PREPARE chipex_check AS {sql}")  # bound once; data is read afresh each run
+        self._have: set[tuple[str, int]] = set()  # (item, period) rows already in chipex_items
 
     def check(
         self, row: dict[str, str | None], screen: bool = True, list_as_of: str = "order"
@@ -283,9 +284,12 @@ class SingleOrders:
             r = loaded.rejected[0]
             raise ChipexError(r.message, field=r.field)
         new = _pairs(self.engine, self.con, loaded.items)
-        if new.num_rows:
-            self.con.register("chipex_items_new", new)
+        keys = list(zip(new.column("item_id").to_pylist(), new.column("period").to_pylist(), strict=True))
+        fresh = [i for i, key in enumerate(keys) if key not in self._have]
+        if fresh:  # this connection's own record of what it holds, whatever else used the engine
+            self.con.register("chipex_items_new", new.take(fresh))
             self.con.execute("INSERT INTO chipex_items SELECT * FROM chipex_items_new")
+            self._have.update(keys[i] for i in fresh)
         result = self.con.sql("EXECUTE chipex_check").to_arrow_table().to_pylist()[0]
         return explain_row(result, self.engine)
 

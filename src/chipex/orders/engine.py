@@ -72,6 +72,7 @@ class OrderEngine:
         self._countries = CountryTables(self.rulebook, self.periods, self.regime)
         self.countries_table = self._countries.table()
         self.classifications: dict[tuple[str, int], Classification] = {}
+        self._rows: dict[tuple[str, int], pa.Table] = {}  # (item, period) -> its lookup row
 
     def period_of(self, on: dt.date) -> int:
         return self.periods.index(on)
@@ -89,20 +90,23 @@ class OrderEngine:
         return sorted(found)
 
     def items_table(self, items: list[ItemStatus], periods: list[int]) -> pa.Table:
-        """Classification rows for (item, period) pairs; each pair is classified once per engine."""
-        todo = [(it, k) for it in items for k in periods if (it.item_id, k) not in self.classifications]
+        """Classification rows for every requested (item, period) pair; each pair is classified
+        once per engine and its row kept, so a second caller (a book, then one order) still gets it."""
         by_item: dict[str, tuple[ItemStatus, list[int]]] = {}
-        for it, k in todo:
-            by_item.setdefault(it.item_id, (it, []))[1].append(k)
-        tables = []
+        for it in items:
+            for k in periods:
+                if (it.item_id, k) not in self._rows:
+                    by_item.setdefault(it.item_id, (it, []))[1].append(k)
         for it, ks in by_item.values():
             table, classes = item_status_table(
                 [it], ks, self.periods, self.rulebook, self.catalog, self.prefixes()
             )
             self.classifications.update(classes)
-            tables.append(table)
-        if tables:
-            return pa.concat_tables(tables)
+            for i, k in enumerate(ks):
+                self._rows[(it.item_id, k)] = table.slice(i, 1)
+        wanted = [self._rows[(it.item_id, k)] for it in items for k in periods]
+        if wanted:
+            return pa.concat_tables(wanted)
         return item_status_table([], [], self.periods, self.rulebook, self.catalog, self.prefixes())[0]
 
     def register(self, backend) -> None:

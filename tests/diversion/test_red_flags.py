@@ -189,9 +189,8 @@ def _flags(value: str | None) -> set[str]:
 
 def test_enforcement_cases_raise_their_flags_and_recall_is_reported(tmp_path):
     rows = [order for _, order, _ in CASES]
-    results = sorted(
-        check_book(_book(tmp_path, rows), screen=False).results.to_pylist(), key=lambda r: r["line"]
-    )
+    report = check_book(_book(tmp_path, rows), screen=False)
+    results = sorted(report.results.to_pylist(), key=lambda r: r["line"])
     expected = sum(len(e) for *_, e in CASES)
     found = 0
     for (name, _, want), row in zip(CASES, results, strict=True):
@@ -204,6 +203,7 @@ def test_enforcement_cases_raise_their_flags_and_recall_is_reported(tmp_path):
     # order-line fact to read.
     assert (found, expected) == (16, 17)
     assert sum(bool(_flags(r["red_flags"])) for r in results) == 5  # 5 of 6 case lines flagged
+    assert report.flagged == 5  # the summary's "red flags: 5 of 6 lines"
 
 
 def test_ordinary_orders_raise_none(tmp_path):

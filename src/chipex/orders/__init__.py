@@ -181,9 +181,19 @@ def check_book(
                    FROM results_view GROUP BY ALL ORDER BY 1, 2, 3"""
             ).fetchall()
         ]
-        checked = con.execute("SELECT count(*) FROM results_view").fetchall()[0][0]
+        checked, flagged = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE coalesce(red_flags, '') <> '') FROM results_view"
+        ).fetchall()[0]
         report = CheckReport(
-            loaded.total, checked, _count_bad(con), results, out, summary, loaded.rejected, loaded.extra
+            loaded.total,
+            checked,
+            _count_bad(con),
+            results,
+            out,
+            summary,
+            loaded.rejected,
+            loaded.extra,
+            flagged,
         )
         if reject_file is not None:
             write_rejects(con, reject_file)

@@ -24,6 +24,10 @@ def test_2022_to_2023_newly_controls_the_designed_down_chips(catalog, rulebook):
     assert any("interconnect_gbps prong dropped" in m and "600" in m and "400" in m for m in a800.moved_by)
     assert "nvidia-h100-sxm" not in new  # controlled under both texts
     assert d.text_a == "3A090-2022" and d.text_b == "3A090-2023"
+    # B200 (announced 2024-03-18, NVIDIA GTC 2024) did not exist on either date: no rule caught it
+    b200 = next(c for c in d.changes if c.chip_id == "nvidia-b200")
+    assert (b200.change, b200.released) == ("released later", "2024-03-18")
+    assert "nvidia-b200" not in new
 
 
 def test_versions_resolve_by_id_or_name(rulebook):

@@ -1,5 +1,6 @@
 """Rule diff: every catalog item whose status differs between two dates (or between the baseline and
-a reform), with the old and new paragraph and the rule element that moved it.
+a reform), with the old and new paragraph and the rule element that moved it. A part released after
+the later date is listed as "released later": no rule caught or freed it on those dates.
 
 The explanation compares the prongs themselves: a prong the chip failed under A that B dropped or
 moved, a prong B added that the chip meets, a Note that stopped (or started) removing it, or a
@@ -33,6 +34,7 @@ class StatusChange:
     letters_after: list[str]
     change: str  # newly controlled | decontrolled | stricter | looser | renumbered (same tier) | letters
     moved_by: list[str] = field(default_factory=list)
+    released: str | None = None  # the part's release date, when the catalog has one
 
 
 @dataclass
@@ -146,9 +148,10 @@ def diff(
         if (ea, la_) == (eb, lb_):
             same += 1
             continue
-        ch = StatusChange(
-            chip.name, chip.id, chip.kind, chip.datacenter.value, ea, eb, la_, lb_, _kind(ea, eb, order)
-        )
+        released = chip.released.value if chip.released else None
+        kind = "released later" if released and released > max(da, db) else _kind(ea, eb, order)
+        ch = StatusChange(chip.name, chip.id, chip.kind, chip.datacenter.value, ea, eb, la_, lb_, kind)
+        ch.released = released.isoformat() if released else None
         if ea != eb:
             if chip.kind == "system":
                 ch.moved_by = [
@@ -169,6 +172,7 @@ def diff(
         "looser": 3,
         "decontrolled": 4,
         "renumbered": 5,
+        "released later": 6,
     }
     changes.sort(key=lambda c: (rank[c.change], c.kind != "chip", c.chip_id))
     return Diff(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ledger_helpers import h100_line, licence, owner_engine, tamper
+from ledger_helpers import OWNERS, h100_line, licence, owner_engine, tamper
 from sqlalchemy import text
 
 from chipex.ledger import audit, checkpoint
@@ -206,3 +206,23 @@ def test_the_application_role_cannot_touch_the_triggers_or_history(pg_url):
     app.dispose()
     with open_ledger(pg_url) as ledger:
         assert ledger.verify().ok
+
+
+@pytest.mark.postgres
+def test_the_application_role_runs_the_services_users_and_jobs(pg_url, tmp_path):
+    """`chipex ledger migrate --grant ROLE` is enough for the HTTP service on PostgreSQL: the
+    application's role adds and revokes API users and queues and updates book jobs (the service's
+    state), while the log stays append-only (the test above)."""
+    from chipex.service import jobs, users
+
+    if OWNERS.get(pg_url) is None or OWNERS[pg_url].split("@")[0] == pg_url.split("@")[0]:
+        pytest.skip("CHIPEX_TEST_PG_OWNER_URL is not set: one role owns and uses the tables")
+    new = users.add_user("alice", "officer", actor="admin", db=pg_url)
+    assert users.authenticate(new.key, db=pg_url).name == "alice"
+    users.revoke("alice", actor="admin", db=pg_url)
+    assert users.authenticate(new.key, db=pg_url) is None
+    book = tmp_path / "book.csv"
+    book.write_text("date,item,quantity,destination\n2024-06-01,H100,8,CN\n")
+    job = jobs.submit(book, "book.csv", user="alice", options=jobs.JobOptions(), db=pg_url)
+    done = jobs.run(job.job_id, db=pg_url)
+    assert (done.status, done.counts["checked"]) == ("done", 1)

@@ -177,7 +177,8 @@ class CountryTables:
 
     @cached_property
     def codes(self) -> list[str]:
-        return sorted({c.alpha_2 for c in pycountry.countries} | {"XK"})
+        regions = self.rb.countries.region_codes()  # Crimea, Donetsk, Luhansk (15 CFR 746.6)
+        return sorted({c.alpha_2 for c in pycountry.countries} | {"XK"} | set(regions))
 
     def table(self) -> pa.Table:
         """One row per (country, period): group flags and AI Diffusion tier under the regime."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from dataclasses import dataclass
 from functools import cache
 
@@ -57,7 +58,9 @@ class Countries:
         found = regions.get(key) or folded.get(key) or iso_code(text)
         if found:
             return found, None
-        return None, f"unknown country '{text}' (use an ISO 3166 code, an ISO name or an EAR name)"
+        near = difflib.get_close_matches(key, [*folded, *_iso_index()], n=3, cutoff=0.85)
+        hint = f"; close: {', '.join(near)}" if near else ""
+        return None, f"unknown country '{text}' (use an ISO 3166 code, an ISO name or an EAR name{hint})"
 
     def label(self, code: str) -> str:
         region = self.data.regions.get(code)

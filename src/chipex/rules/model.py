@@ -253,6 +253,15 @@ class CountriesData(_Strict):
     names: dict[str, str] = {}
     ambiguous: dict[str, list[str]] = {}  # names that could mean several countries: an error
     regions: dict[str, Region] = {}
+
+    @model_validator(mode="after")
+    def _known_codes(self) -> CountriesData:
+        codes = [*self.names.values(), *(c for cs in self.ambiguous.values() for c in cs)]
+        bad = [c for c in codes if not (len(c) == 2 and c.isupper()) and c not in self.regions]
+        if bad:
+            raise ValueError(f"names map to codes that are neither ISO alpha-2 nor a region: {bad}")
+        return self
+
     groups: dict[str, CountryGroup]
     tiers: Tiers
 

@@ -83,7 +83,9 @@ def test_embargoed_destinations_need_a_licence_for_a_sub_threshold_chip(destinat
 
 
 def test_region_codes_are_their_own_destinations():
-    assert one("Crimea")["destination"] == "UA-43"  # ISO 3166-2:UA-43 Avtonomna Respublika Krym
+    d = one("Crimea")
+    assert d["destination"] == "UA-43"  # ISO 3166-2:UA-43 Avtonomna Respublika Krym
+    assert "UA-43 (Crimea region of Ukraine)" in d["reasons"][0]["detail"]
     assert one("Sevastopol")["destination"] == "UA-43"  # part of the Crimea region
     assert one("UA-14")["destination"] == "UA-14" and one("Luhansk")["destination"] == "UA-09"
     # the rest of Ukraine has no part 746 requirement for this chip

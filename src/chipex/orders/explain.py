@@ -23,6 +23,8 @@ def _where(code: str | None, on: dt.date, engine: OrderEngine) -> str:
     groups = engine.rulebook.countries.groups_of(code, on)
     rule_code = engine.rulebook.countries.rule_country(code)
     shown = code if rule_code == code else f"{code} (as {rule_code})"
+    if code in engine.rulebook.countries.data.regions:  # 15 CFR 746.6: Crimea, DNR, LNR
+        shown = f"{code} ({engine.rulebook.countries.label(code)})"
     return f"{shown} [{', '.join(groups) or 'no listed group'}]"
 
 

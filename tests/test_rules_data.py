@@ -75,7 +75,7 @@ def test_a_bad_rule_file_fails_before_anything_is_answered():
 
 
 def test_licence_rules_from_several_files_merge_and_errors_name_the_file():
-    raw = load_raw()
+    raw = {k: v for k, v in load_raw().items() if k != "embargoes.yaml"}  # replaced by `extra` below
     base = build_rulebook(raw).licensing
     extra = {
         "policies": [

@@ -41,3 +41,18 @@ def test_spark_gives_the_same_answers_as_duckdb(tmp_path):
             d["exceptions"],
             d["policy"],
         ), line
+
+
+def test_spark_part_746_embargoes_on_a_sub_threshold_chip(tmp_path):
+    # `on_ccl` and the region codes (UA-43, UA-14) through the Spark expression: 15 CFR 746.8, 746.6, ...
+    from .test_embargoes import BOOK
+
+    book = tmp_path / "book.csv"
+    book.write_text(BOOK)
+    check_book(book, out=tmp_path / "duck.parquet", screen=False)
+    check_book(book, engine="spark", out=tmp_path / "spark.parquet", screen=False)
+    duck, spark = _rows(tmp_path / "duck.parquet"), _rows(tmp_path / "spark.parquet")
+    assert sum(d["license_required"] for d in duck.values()) == 8  # every line but the US one
+    for line, d in duck.items():
+        keys = ("license_required", "eccn", "eccn_confidence", "destination", "reasons", "policy")
+        assert [spark[line][k] for k in keys] == [d[k] for k in keys], line

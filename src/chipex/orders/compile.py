@@ -95,6 +95,8 @@ def when_expr(t: Table, w: When) -> BooleanValue:
         cond = cond & (t.tpp < ibis.literal(w.tpp_below, type=DECIMAL)).fill_null(False)
     if w.dram_bandwidth_below is not None:
         cond = cond & (t.dram_bandwidth < ibis.literal(w.dram_bandwidth_below, type=DECIMAL)).fill_null(False)
+    if w.on_ccl is not None:
+        cond = cond & (t.eccn.notin(["", "EAR99"]) == w.on_ccl).fill_null(False)
     if w.listed_party is not None:
         cond = cond & (t.party_listed == w.listed_party).fill_null(False)
     if w.affiliate_party is not None:

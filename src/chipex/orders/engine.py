@@ -40,6 +40,7 @@ RESULT_COLUMNS = [
     "ship_from",
     "exporter",
     "eccn",
+    "eccn_confidence",
     "license_required",
     "license_required_otherwise",
     "reasons",
@@ -242,6 +243,7 @@ class OrderEngine:
         )
         return t.mutate(
             eccn=ibis.ifelse(t.eccn == "", None, t.eccn),
+            eccn_confidence=ibis.ifelse(t.eccn_confidence == "", None, t.eccn_confidence),
             license_required=required,
             license_required_otherwise=certain,
             reasons=ibis.ifelse(required, reasons, ""),

@@ -23,6 +23,8 @@ def _where(code: str | None, on: dt.date, engine: OrderEngine) -> str:
     groups = engine.rulebook.countries.groups_of(code, on)
     rule_code = engine.rulebook.countries.rule_country(code)
     shown = code if rule_code == code else f"{code} (as {rule_code})"
+    if code in engine.rulebook.countries.data.regions:  # 15 CFR 746.6: Crimea, DNR, LNR
+        shown = f"{code} ({engine.rulebook.countries.label(code)})"
     return f"{shown} [{', '.join(groups) or 'no listed group'}]"
 
 
@@ -34,7 +36,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
     reqs = {r.id: r for r in rb.licensing.requirements}
     letters = {letter.id: letter for letter in rb.letters}
     context = (
-        f"item {row['item']} ({row['eccn'] or 'no 3A090/4A090 paragraph'}); destination "
+        f"item {row['item']} ({row['eccn'] or 'no ECCN'}, {row['eccn_confidence'] or 'unknown'}); destination "
         f"{_where(row['destination'], on, engine)}; end-user HQ {_where(row['end_user_hq'], on, engine)}; "
         f"parent HQ {_where(row['parent_hq'], on, engine)}; end use {row['end_use'] or 'not declared'}"
     )
@@ -131,6 +133,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
         "destination": row["destination"],
         "license_required": row["license_required"],
         "eccn": row["eccn"],
+        "eccn_confidence": row["eccn_confidence"],
         "reasons": reasons,
         "exceptions": exceptions,
         "policy": policy,

@@ -151,12 +151,12 @@ def load_orders(
                 f'SELECT DISTINCT "{f}" FROM orders_txt WHERE "{f}" IS NOT NULL'
             ).fetchall()
         )
-    country_rows = [(s, countries.code(s)) for s in spellings]
+    country_rows = [(s, *countries.resolve(s)) for s in spellings]
     con.register(
         "country_map",
         pa.table(
-            {"raw": [r[0] for r in country_rows], "code": [r[1] for r in country_rows]},
-            schema=pa.schema([("raw", pa.string()), ("code", pa.string())]),
+            {k: [r[i] for r in country_rows] for i, k in enumerate(("raw", "code", "err"))},
+            schema=pa.schema([("raw", pa.string()), ("code", pa.string()), ("err", pa.string())]),
         ),
     )
     uses = [
@@ -179,7 +179,7 @@ def load_orders(
             (
                 f,
                 f'o."{f}" IS NOT NULL AND c_{f}.code IS NULL',
-                "'unknown country (use an ISO 3166 code or name)'",
+                f"c_{f}.err",
             )
             for f in COUNTRY_FIELDS
         ]

@@ -97,6 +97,7 @@ def item_status_table(
             "item_id",
             "period",
             "eccn",
+            "eccn_confidence",
             "datacenter",
             "tpp",
             "tpp_item",
@@ -112,14 +113,16 @@ def item_status_table(
             per_chip = _per_chip(c, catalog)
             rows["item_id"].append(it.item_id)
             rows["period"].append(k)
-            rows["eccn"].append(c.eccn or "")
+            eccn, confidence = line_eccn(c)
+            rows["eccn"].append(eccn)
+            rows["eccn_confidence"].append(confidence)
             rows["datacenter"].append(c.datacenter if it.chip.kind != "system" else per_chip[1])
             rows["tpp"].append(_dec(per_chip[0]))
             rows["tpp_item"].append(_dec(c.tpp))
             rows["dram_bandwidth"].append(_dec(per_chip[2]))
             rows["depends"].append(",".join(c.depends_on))
             for prefix in prefixes:
-                rows.setdefault(item_flag(prefix), []).append((c.eccn or "").startswith(prefix))
+                rows.setdefault(item_flag(prefix), []).append(eccn.startswith(prefix))
             fired = {r.id for r in c.other_requirements}
             for letter in rb.letters:
                 rows.setdefault(letter_flag(letter.id), []).append(letter.id in fired)
@@ -128,6 +131,7 @@ def item_status_table(
             ("item_id", pa.string()),
             ("period", pa.int32()),
             ("eccn", pa.string()),
+            ("eccn_confidence", pa.string()),
             ("datacenter", pa.bool_()),
             ("tpp", DECIMAL),
             ("tpp_item", DECIMAL),
@@ -140,6 +144,15 @@ def item_status_table(
     for name in schema.names:
         rows.setdefault(name, [])
     return pa.table(rows, schema=schema), classes
+
+
+def line_eccn(c: Classification) -> tuple[str, str]:
+    """The ECCN an order line is checked under, with its confidence: the 3A090/4A090 paragraph when
+    one applies (its licence requirements are 3A090's even where a .z paragraph names it), else the
+    item's CCL entry below the line (3A991.p, 4A994.l, a vendor's 5A992.c) or EAR99 (core/ccl.py)."""
+    if c.eccn and c.ccl_eccn != c.eccn:  # described elsewhere (.z): the paragraph met is derived
+        return c.eccn, "estimate" if c.depends_on else "derived"
+    return c.eccn or c.ccl_eccn or "", c.ccl_confidence or ""
 
 
 def _per_chip(c: Classification, catalog: Catalog) -> tuple[float | None, bool | None, float | None]:
@@ -164,7 +177,8 @@ class CountryTables:
 
     @cached_property
     def codes(self) -> list[str]:
-        return sorted({c.alpha_2 for c in pycountry.countries} | {"XK"})
+        regions = self.rb.countries.region_codes()  # Crimea, Donetsk, Luhansk (15 CFR 746.6)
+        return sorted({c.alpha_2 for c in pycountry.countries} | {"XK"} | set(regions))
 
     def table(self) -> pa.Table:
         """One row per (country, period): group flags and AI Diffusion tier under the regime."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from dataclasses import dataclass
 from functools import cache
 
@@ -15,22 +16,23 @@ REGIMES = ("as-enforced", "as-printed")
 
 
 @cache
+def _iso_index() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 and alpha-3 codes and the ISO name, official name and common name of every
+    country, case-folded, to alpha-2 (exact spellings only: no fuzzy matching, issue 11)."""
+    out: dict[str, str] = {"xk": "XK", "xkx": "XK"}  # Kosovo: user-assigned code, used by BIS
+    for c in pycountry.countries:
+        for attr in ("alpha_2", "alpha_3", "name", "official_name", "common_name"):
+            v = getattr(c, attr, None)
+            if v:
+                out[v.casefold()] = c.alpha_2
+    return out
+
+
+@cache
 def iso_code(value: str) -> str | None:
-    """ISO 3166-1 alpha-2 for a code or an ISO name ('Hong Kong', 'cn'), via pycountry."""
-    text = value.strip()
-    if not text:
-        return None
-    if len(text) == 2 and pycountry.countries.get(alpha_2=text.upper()):
-        return text.upper()
-    try:
-        return pycountry.countries.lookup(text).alpha_2
-    except LookupError:
-        pass
-    try:
-        found = pycountry.countries.search_fuzzy(text)
-    except LookupError:
-        return None
-    return found[0].alpha_2 if len(found) == 1 else None
+    """ISO 3166-1 alpha-2 for a code or an exact ISO name ('Hong Kong', 'cn', 'CHN'), else None."""
+    text = " ".join(value.split())
+    return _iso_index().get(text.casefold()) if text else None
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,38 @@ class Countries:
     data: CountriesData
 
     def code(self, value: str) -> str | None:
-        """ISO code for a code or a name, EAR spellings included ('Macau', 'Burma', 'Korea, South')."""
-        folded = {k.lower(): v for k, v in self.data.names.items()}
-        return folded.get(value.strip().lower()) or iso_code(value)
+        """ISO code (or EAR region code) for a code or a name; None when unknown or ambiguous."""
+        return self.resolve(value)[0]
+
+    def resolve(self, value: str) -> tuple[str | None, str | None]:
+        """(code, None) or (None, why not): ISO alpha-2/alpha-3 codes, exact ISO names, the EAR
+        spellings and region codes of countries.yaml; a name that could mean several countries is an
+        error listing them, never a guess (issue 11: no fuzzy matching)."""
+        text = " ".join(value.split())
+        key = text.casefold()
+        amb = {k.casefold(): v for k, v in self.data.ambiguous.items()}
+        if key in amb:
+            shown = ", ".join(f"{c} ({self.label(c)})" for c in amb[key])
+            return None, f"ambiguous country '{text}': could be {shown}; give the ISO code"
+        regions = {r.casefold(): r for r in self.data.regions}
+        folded = {k.casefold(): v for k, v in self.data.names.items()}
+        found = regions.get(key) or folded.get(key) or iso_code(text)
+        if found:
+            return found, None
+        near = difflib.get_close_matches(key, [*folded, *_iso_index()], n=3, cutoff=0.85)
+        hint = f"; close: {', '.join(near)}" if near else ""
+        return None, f"unknown country '{text}' (use an ISO 3166 code, an ISO name or an EAR name{hint})"
+
+    def label(self, code: str) -> str:
+        region = self.data.regions.get(code)
+        if region:
+            return region.name
+        c = pycountry.countries.get(alpha_2=code)
+        return (getattr(c, "common_name", None) or c.name) if c else code
+
+    def region_codes(self) -> list[str]:
+        """The EAR's separately treated regions (15 CFR 746.6), as destination codes."""
+        return sorted(self.data.regions)
 
     def rule_country(self, code: str) -> str:
         """The country a destination counts as for these rules (Hong Kong -> China)."""

@@ -236,11 +236,32 @@ class Tiers(_Strict):
     tier3: list[str]
 
 
+class Region(_Strict):
+    """A region the EAR treats apart from its country (15 CFR 746.6), with its destination code."""
+
+    name: str
+    part_of: str
+    paragraph: str
+    citation: str
+    confidence: RuleConfidence
+
+
 class CountriesData(_Strict):
     snapshot: dt.date
     snapshot_citation: str
     same_as: dict[str, SameAs] = {}
     names: dict[str, str] = {}
+    ambiguous: dict[str, list[str]] = {}  # names that could mean several countries: an error
+    regions: dict[str, Region] = {}
+
+    @model_validator(mode="after")
+    def _known_codes(self) -> CountriesData:
+        codes = [*self.names.values(), *(c for cs in self.ambiguous.values() for c in cs)]
+        bad = [c for c in codes if not (len(c) == 2 and c.isupper()) and c not in self.regions]
+        if bad:
+            raise ValueError(f"names map to codes that are neither ISO alpha-2 nor a region: {bad}")
+        return self
+
     groups: dict[str, CountryGroup]
     tiers: Tiers
 
@@ -268,6 +289,7 @@ class When(_Strict):
     tpp_below: Decimal | None = None
     dram_bandwidth_below: Decimal | None = None
     tier: list[int] = []
+    on_ccl: bool | None = None  # the line's ECCN is a CCL entry (not EAR99): "any item on the CCL"
     listed_party: bool | None = None
     affiliate_party: bool | None = None  # owned 50%+ by listed parties (rules/affiliates.yaml)
     any: list[When] = []

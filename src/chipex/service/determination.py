@@ -84,7 +84,14 @@ class Determination(BaseModel):
     license_required_otherwise: bool = Field(
         description="the answer if the uncertain conditions in depends_on do not hold"
     )
-    eccn: str | None = Field(description="3A090/4A090 paragraph, or null when none applies")
+    eccn: str | None = Field(
+        description="3A090/4A090 paragraph when one applies, else the item's CCL entry (3A991.p, 4A994.l, "
+        "a vendor's 5A992.c) or EAR99"
+    )
+    eccn_confidence: str | None = Field(
+        None,
+        description="how sure the ECCN is: derived (CCL text on catalog figures), estimate, or the catalog's mark",
+    )
     reasons: list[Reason]
     exceptions: list[LicenceException] = Field(description="licence exceptions that could apply")
     policy: Policy | None = Field(description="licence review policy when a licence is required")
@@ -136,6 +143,7 @@ class DeterminationRow(BaseModel):
     ship_from: str | None
     exporter: str | None
     eccn: str | None
+    eccn_confidence: str | None
     license_required: bool
     license_required_otherwise: bool
     reasons: list[str] | str = Field(

@@ -146,13 +146,24 @@ def subject_to_ear(chip: Chip) -> tuple[bool, str]:
     )
 
 
-def controls_start(chip: Chip, rulebook: Rulebook, regime: str) -> dt.date:
+def _elsewhere(when, destinations: list[str]) -> bool:
+    """A requirement naming only countries (an embargo of part 746) none of the destinations is."""
+    named = when.destination.any_of if when.destination else []
+    return bool(destinations) and bool(named) and not any(":" in t or t in destinations for t in named)
+
+
+def controls_start(
+    chip: Chip, rulebook: Rulebook, regime: str, destinations: list[str] | None = None
+) -> dt.date:
     """The first control that could reach the chip: its vendor's is-informed letter, else the first
-    general licence requirement (listed-party requirements aside: they bind parties, not chips)."""
+    general licence requirement (listed-party requirements aside: they bind parties, not chips; and
+    those of other destinations' embargoes)."""
     general = min(
         r.starts
         for r in rulebook.licensing.requirements
-        if not (r.when.listed_party or r.when.affiliate_party) and regime in r.regimes
+        if not (r.when.listed_party or r.when.affiliate_party)
+        and regime in r.regimes
+        and not _elsewhere(r.when, destinations or [])
     )
     letters = [x.effective for x in rulebook.letters if x.informed.lower() == chip.vendor.lower()]
     return min([general, *letters])
@@ -207,7 +218,7 @@ def exposure_windows(
     until = until or dt.date.today()
     starts = Periods.of(rulebook).starts[1:]
     pool = [c for c in candidates(catalog, until, chips) if subject_to_ear(c)[0]]
-    first_of = {c.id: controls_start(c, rulebook, regime) for c in pool}
+    first_of = {c.id: controls_start(c, rulebook, regime, destinations) for c in pool}
     rows = [
         (d, c.id, dest)
         for c in pool

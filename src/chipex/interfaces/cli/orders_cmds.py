@@ -29,7 +29,8 @@ def _print_one(d: dict) -> None:
     )
     console.print(f"{d['quantity']} x {d['item']} to {d['destination']} on {d['date']}: {verdict}")
     console.print(
-        f"ECCN: {d['eccn'] or 'none (not 3A090/4A090)'}; rule version {d['rule_version']}; regime {d['regime']}"
+        f"ECCN: {d['eccn'] or 'none'} ({d.get('eccn_confidence') or 'unknown'}); "
+        f"rule version {d['rule_version']}; regime {d['regime']}"
     )
     t = Table("rule", "paragraph", "detail", "citation", "confidence")
     for r in d["reasons"]:

@@ -2,7 +2,8 @@
 
 Features (each reported with its value and what it did to the score):
   name_tokens   IDF-weighted soft overlap of core words, both ways (F1): rapidfuzz for misspellings,
-                metaphone for same-sounding words, compounds ("BellHuawei" vs "Bel Huawei")
+                metaphone for same-sounding words, compounds ("BellHuawei" vs "Bel Huawei"), acronyms
+                ("PLA" for "People's Liberation Army", "US" for "United States") at ACRONYM_SIM
   han           IDF-weighted overlap of Han character bigrams, both ways (F1), when both names have Han
   pinyin        weak: pinyin of a Han query against a romanised list name, at most PINYIN_CAP
   contained     every word of the listed name is in the party's name, they are the larger part of it
@@ -11,6 +12,8 @@ Features (each reported with its value and what it did to the score):
   generic_only  the party's words are all generic ("Company", "Trading", "China"), and it is not a
                 listed name word for word: score capped at GENERIC_CAP
   numbers       both names carry numbers and none agree ("Factory 55" vs "56"): score x NUMBER_FACTOR
+  series        one name carries a number or Roman numeral and the other none ("Bowne Global Solutions II"
+                vs "Bowne Global Solutions", a sibling or the parent): score x SERIES_FACTOR
   legal_form    both carry legal forms of different classes ("AG" a JSC, "GmbH" an LLC): x LEGAL_FORM_FACTOR
   qualifier     both carry parenthesised qualifiers and none agree ("(Hong Kong)" vs "(Singapore)")
   country       the party's country against the entry's: +COUNTRY_BONUS on a match, -COUNTRY_PENALTY off
@@ -18,6 +21,7 @@ Features (each reported with its value and what it did to the score):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +38,8 @@ THRESHOLD = 0.80  # default: report a hit at or above this score (see README: qu
 PINYIN_CAP = 0.6
 GENERIC_CAP = 0.5
 NUMBER_FACTOR = 0.75
+SERIES_FACTOR = 0.85
+ACRONYM_SIM = 0.9
 QUALIFIER_FACTOR = 0.85
 LEGAL_FORM_FACTOR = 0.75
 CONTAINED_SCORE = 0.85
@@ -58,6 +64,39 @@ class Feature:
             "effect": self.effect,
             "detail": self.detail,
         }
+
+
+# Roman numerals to 39 ("ii", "xiv"); not "xi", a pinyin syllable ("Xi An"); "i", "v", "x" only after
+# the first word (otherwise initials)
+_ROMAN = re.compile(r"x{0,3}(?:ix|iv|v?i{0,3})")
+
+
+def series(tokens: tuple[str, ...]) -> set[str]:
+    """The name's numbers and Roman numerals: what tells one of a series of entities from another."""
+    return {
+        t
+        for k, t in enumerate(tokens)
+        if any(c.isdigit() for c in t) or (t and t != "xi" and _ROMAN.fullmatch(t) and (len(t) > 1 or k > 0))
+    }
+
+
+def _initials(a: tuple[str, ...], b: tuple[str, ...]) -> dict[str, tuple[float, str]]:
+    """Words of `a` that are the initials of a run of words of `b` ("pla": "peoples liberation army"),
+    and runs of words of `a` whose initials are a word of `b`: each with the words it stands for."""
+    out: dict[str, tuple[float, str]] = {}
+    for t in a:
+        if 2 <= len(t) <= 6 and t.isalpha():
+            for i in range(len(b) - len(t) + 1):
+                run = b[i : i + len(t)]
+                if "".join(w[0] for w in run) == t and all(w.isalpha() for w in run):
+                    out[t] = (ACRONYM_SIM, " ".join(run))
+    acronyms = {u for u in b if 2 <= len(u) <= 6 and u.isalpha()}
+    for n in range(2, 7):
+        for i in range(len(a) - n + 1):
+            run = a[i : i + n]
+            if (u := "".join(w[0] for w in run)) in acronyms and all(w.isalpha() for w in run):
+                out.update({w: (ACRONYM_SIM, u) for w in run})
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -100,6 +139,9 @@ def _coverage(
     weak = [t for t in a if sims[t][0] < 1.0]
     if not weak:
         return 1.0, list(a)
+    for t, (sim, u) in _initials(a, b).items():
+        if sim > sims[t][0]:
+            sims[t] = (sim, u)
     for x, y in pairwise(b):  # one word of a written as two in b
         xy = x + y
         for t in weak:
@@ -215,6 +257,17 @@ def compare(
                 0.0,
                 f"x{NUMBER_FACTOR}",
                 f"numbers differ: {' '.join(sorted(q.numbers))} vs {' '.join(sorted(c.numbers))}",
+            )
+        )
+    qs, cs = series(q.tokens), series(c.tokens)
+    if bool(qs) != bool(cs):
+        score *= SERIES_FACTOR
+        feats.append(
+            Feature(
+                "series",
+                0.0,
+                f"x{SERIES_FACTOR}",
+                f"only one name carries a number: {' '.join(sorted(qs | cs))}",
             )
         )
     if q.legal_form and c.legal_form and q.legal_form != c.legal_form:

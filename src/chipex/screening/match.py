@@ -14,6 +14,10 @@ Features (each reported with its value and what it did to the score):
   numbers       both names carry numbers and none agree ("Factory 55" vs "56"): score x NUMBER_FACTOR
   series        one name carries a number or Roman numeral and the other none ("Bowne Global Solutions II"
                 vs "Bowne Global Solutions", a sibling or the parent): score x SERIES_FACTOR
+  territory     the listed name names a country the party's does not ("Banco Santander Mexico" listed,
+                "Banco Santander" screened: a national subsidiary is its own legal entity): x TERRITORY_FACTOR.
+                Not the other way: "Intellifusion Japan" may be owned by the listed "Intellifusion"; there
+                the party's country words weigh only TERRITORY_WEIGHT in name_tokens
   legal_form    both carry legal forms of different classes ("AG" a JSC, "GmbH" an LLC): x LEGAL_FORM_FACTOR
   qualifier     both carry parenthesised qualifiers and none agree ("(Hong Kong)" vs "(Singapore)")
   country       the party's country against the entry's: +COUNTRY_BONUS on a match, -COUNTRY_PENALTY off
@@ -29,16 +33,19 @@ from itertools import pairwise
 from typing import Protocol
 
 import jellyfish
+import pycountry
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from chipex.screening.normalize import Name, bigrams
+from chipex.screening.normalize import Name, bigrams, normaliser
 
 THRESHOLD = 0.80  # default: report a hit at or above this score (see README: quality at this threshold)
 PINYIN_CAP = 0.6
 GENERIC_CAP = 0.5
 NUMBER_FACTOR = 0.75
 SERIES_FACTOR = 0.85
+TERRITORY_FACTOR = 0.9
+TERRITORY_WEIGHT = 0.25  # a country word only the party's name has weighs this much of its IDF
 ACRONYM_SIM = 0.9
 QUALIFIER_FACTOR = 0.85
 LEGAL_FORM_FACTOR = 0.75
@@ -97,6 +104,29 @@ def _initials(a: tuple[str, ...], b: tuple[str, ...]) -> dict[str, tuple[float, 
             if (u := "".join(w[0] for w in run)) in acronyms and all(w.isalpha() for w in run):
                 out.update({w: (ACRONYM_SIM, u) for w in run})
     return out
+
+
+@lru_cache(maxsize=1)
+def _countries() -> dict[tuple[str, ...], str]:
+    """Country names (pycountry's short and common names, and UK, US, USA) as normalised words -> code."""
+    out: dict[tuple[str, ...], str] = {}
+    for c in pycountry.countries:
+        for n in (c.name, getattr(c, "common_name", "")):
+            if n and "," not in n and (toks := normaliser().name(n).tokens):
+                out[toks] = c.alpha_2
+    return out | {("uk",): "GB", ("us",): "US", ("usa",): "US"}
+
+
+@lru_cache(maxsize=1 << 16)
+def territories(tokens: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """The countries a name names (ISO code -> its words): "Banco Santander Mexico" -> {MX: mexico}."""
+    names = _countries()
+    return {
+        code: frozenset(tokens[i : i + n])
+        for n in range(1, 5)
+        for i in range(len(tokens) - n + 1)
+        if (code := names.get(tokens[i : i + n]))
+    }
 
 
 @lru_cache(maxsize=65536)
@@ -193,8 +223,14 @@ def compare(
     matched: list[str] = []
     complete = False
     q_cov = c_cov = 0.0
+    qt, ct = territories(q.tokens), territories(c.tokens)
+    # a country only the party names is a qualifier of it, not a word of the name ("PLA China")
+    extra = frozenset().union(*(w for k, w in qt.items() if k not in ct)) - set(c.tokens)
     if q.tokens and c.tokens:
-        q_cov, matched = _coverage(q.tokens, c.tokens, vocab.weight)
+        q_weight = (
+            vocab.weight if not extra else lambda t: vocab.weight(t) * (TERRITORY_WEIGHT if t in extra else 1)
+        )
+        q_cov, matched = _coverage(q.tokens, c.tokens, q_weight)
         c_cov, _ = _coverage(c.tokens, q.tokens, vocab.weight)
         score = 2 * q_cov * c_cov / (q_cov + c_cov) if q_cov + c_cov else 0.0
         complete = q_cov == c_cov == 1.0 and len(set(c.tokens)) >= 3
@@ -204,7 +240,12 @@ def compare(
                 score,
                 "base",
                 f"words of the party found {q_cov:.0%}, words of the listed name found {c_cov:.0%}"
-                f" (IDF-weighted); matched: {', '.join(matched) or 'none'}",
+                f" (IDF-weighted); matched: {', '.join(matched) or 'none'}"
+                + (
+                    f"; the party's country words {', '.join(sorted(extra))} weigh x{TERRITORY_WEIGHT}"
+                    if extra
+                    else ""
+                ),
             )
         )
     if q.han and c.han:
@@ -268,6 +309,16 @@ def compare(
                 0.0,
                 f"x{SERIES_FACTOR}",
                 f"only one name carries a number: {' '.join(sorted(qs | cs))}",
+            )
+        )
+    if not ct.keys() <= qt.keys():
+        score *= TERRITORY_FACTOR
+        feats.append(
+            Feature(
+                "territory",
+                0.0,
+                f"x{TERRITORY_FACTOR}",
+                f"the listed name names {' '.join(sorted(ct.keys() - qt.keys()))}, the party's name does not",
             )
         )
     if q.legal_form and c.legal_form and q.legal_form != c.legal_form:

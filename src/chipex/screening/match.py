@@ -6,9 +6,10 @@ Features (each reported with its value and what it did to the score):
                 ("PLA" for "People's Liberation Army", "US" for "United States") at ACRONYM_SIM
   han           IDF-weighted overlap of Han character bigrams, both ways (F1), when both names have Han
   pinyin        weak: pinyin of a Han query against a romanised list name, at most PINYIN_CAP
-  contained     every word of the listed name is in the party's name, they are the larger part of it
-                (IDF-weighted) and one is distinctive (on at most DISTINCTIVE_NAMES listed names): score at
-                least CONTAINED_SCORE ("Shenzhen Intellifusion Technologies Co Ltd" finds "Intellifusion")
+  contained     every word of one name is in the other, they are the larger part of it (IDF-weighted) and
+                one is distinctive (on at most DISTINCTIVE_NAMES listed names): score at least
+                CONTAINED_SCORE ("Shenzhen Intellifusion Technologies Co Ltd" finds "Intellifusion", and
+                "Faberlic" finds "Faberlic Europe")
   generic_only  the party's words are all generic ("Company", "Trading", "China"), and it is not a
                 listed name word for word: score capped at GENERIC_CAP
   numbers       both names carry numbers and none agree ("Factory 55" vs "56"): score x NUMBER_FACTOR
@@ -260,20 +261,23 @@ def compare(
             )
         )
         score = max(score, han)
-    if matched and c_cov == 1.0 and q_cov >= 0.5 and score < CONTAINED_SCORE:
+    # one name's words all in the other's, the larger part of it, one of them distinctive
+    inner = c if c_cov == 1.0 and q_cov >= 0.5 else q if q_cov == 1.0 and c_cov >= 0.5 else None
+    if matched and inner is not None and score < CONTAINED_SCORE:
         rare = [
             t
-            for t in dict.fromkeys(c.tokens)
+            for t in dict.fromkeys(inner.tokens)
             if vocab.names_with(t) <= DISTINCTIVE_NAMES and t not in vocab.generic
         ]
         if rare:
             score = CONTAINED_SCORE
+            which = ("listed name", "party's name") if inner is c else ("party's name", "listed name")
             feats.append(
                 Feature(
                     "contained",
                     1.0,
                     f"floor {CONTAINED_SCORE:.2f}",
-                    f"every word of the listed name is in the party's name, distinctive: {', '.join(rare)}"
+                    f"every word of the {which[0]} is in the {which[1]}, distinctive: {', '.join(rare)}"
                     f" (on at most {DISTINCTIVE_NAMES} listed names)",
                 )
             )

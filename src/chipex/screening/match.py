@@ -262,12 +262,13 @@ def compare(
         )
         score = max(score, han)
     # one name's words all in the other's, the larger part of it, one of them distinctive
+    countries = set().union(*qt.values(), *ct.values())  # "Sweden" does not tell one company from another
     inner = c if c_cov == 1.0 and q_cov >= 0.5 else q if q_cov == 1.0 and c_cov >= 0.5 else None
     if matched and inner is not None and score < CONTAINED_SCORE:
         rare = [
             t
             for t in dict.fromkeys(inner.tokens)
-            if vocab.names_with(t) <= DISTINCTIVE_NAMES and t not in vocab.generic
+            if vocab.names_with(t) <= DISTINCTIVE_NAMES and t not in vocab.generic and t not in countries
         ]
         if rare:
             score = CONTAINED_SCORE

@@ -86,3 +86,20 @@ def test_embedded_aliases_are_split() -> None:
         "Chi-Chung Electronics Company Ltd",
     ]
     assert split_aliases("Cory (a.k.a Jason Cory Wilson) Wilson")[1] == "Jason Cory Wilson"
+
+
+def test_number_words_are_digits() -> None:
+    # name_bench (nomenklatura contrib/name_bench/cases.csv, tune split): "Brigade Forty 4" is "Brigade 44",
+    # "1st International Bank" is "First International Bank"
+    assert (
+        tokens("Brigade Forty 4") == tokens("Brigade Forty-Four") == tokens("Brigade 44") == ("brigade", "44")
+    )
+    assert tokens("1st International Bank") == tokens("First International Bank")
+    assert tokens("Three Percenters") == ("3", "percenters")
+
+
+def test_a_legal_form_of_several_words_one_edit_off_is_still_a_legal_form() -> None:
+    # name_bench (tune split): "TACTICAL MISSILES CORPORATION JOYNT STOCK COMPANY" is the JSC
+    n = normaliser().name("TACTICAL MISSILES CORPORATION JOYNT STOCK COMPANY")
+    assert n.tokens == ("tactical", "missiles", "corp") and n.legal_form == "JSC"
+    assert tokens("Stock Trading Company") == ("stock", "trdg", "co")  # not a form one word off

@@ -66,3 +66,41 @@ def test_different_legal_form_classes_lower_the_score(screener: Screener) -> Non
     other = screener.match("Deutsche Bank AG", "Deutsche Bank GmbH")  # JSC vs LLC
     assert any(f.name == "legal_form" for f in other.features)
     assert other.score < same.score and not other.match
+
+
+def features(screener: Screener, a: str, b: str) -> dict[str, str]:
+    return {f.name: f.detail for f in screener.match(a, b).features}
+
+
+def test_an_acronym_matches_the_words_it_stands_for(screener: Screener) -> None:
+    # name_bench (tune split): "PLA" is the People's Liberation Army
+    m = screener.match("PLA", "People’s Liberation Army")
+    assert (
+        m.match
+        and "pla~peoples liberation army"
+        in features(screener, "PLA", "People’s Liberation Army")["name_tokens"]
+    )
+    assert not screener.match("PLA", "People’s Army").match
+
+
+def test_a_number_on_one_side_only_lowers_the_score(screener: Screener) -> None:
+    # name_bench (tune split): "Bowne Global Solutions II Denmark A/S" is another company than the one
+    # without the numeral
+    a, b = "Bowne Global Solutions Denmark, A/S", "Bowne Global Solutions II Denmark A/S"
+    assert "series" in features(screener, a, b) and not screener.match(a, b).match
+    assert "series" not in features(screener, "Carlyle Partners VII L.P.", "Carlyle Partners VIII L.P.")
+
+
+def test_a_country_only_the_listed_name_names_lowers_the_score(screener: Screener) -> None:
+    # name_bench (tune split): "Banco Santander México S.A." is not "Banco Santander S.A."
+    a, b = "Banco Santander S.A.", "Banco Santander México S.A."
+    assert "MX" in features(screener, a, b)["territory"] and not screener.match(a, b).match
+    # a party naming a country beyond the listed name may be its subsidiary: still found
+    assert "territory" not in features(screener, "Intellifusion Japan", "Intellifusion")
+    assert screener.match("Intellifusion Japan", "Intellifusion").match
+
+
+def test_a_party_name_that_is_the_distinctive_part_of_a_listed_name_matches(screener: Screener) -> None:
+    # name_bench (tune split): "faberlic" is "FABERLIC EUROPE Sp. z o.o."
+    m = screener.match("faberlic", "FABERLIC EUROPE Sp. z o.o.")
+    assert m.match and any(f.name == "contained" and "faberlic" in f.detail for f in m.features)

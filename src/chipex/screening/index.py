@@ -26,7 +26,7 @@ from chipex.screening.lists import Entry, Snapshot, file_hash, read_snapshot
 from chipex.screening.match import PHONETIC_SIM
 from chipex.screening.normalize import Name, bigrams, normaliser, split_aliases
 
-INDEX_VERSION = 10  # bump when the index layout or the normalisation changes
+INDEX_VERSION = 11  # bump when the index layout or the normalisation changes
 NEAR_MIN_LEN = 4  # tokens shorter than this match exactly only
 NEAR_MIN_SIM = 0.8  # rapidfuzz ratio / 100 for two tokens to count as the same word misspelt
 MAX_POSTINGS = 600  # a token on more names than this only re-ranks, it never introduces candidates

@@ -2,15 +2,23 @@
 
 Features (each reported with its value and what it did to the score):
   name_tokens   IDF-weighted soft overlap of core words, both ways (F1): rapidfuzz for misspellings,
-                metaphone for same-sounding words, compounds ("BellHuawei" vs "Bel Huawei")
+                metaphone for same-sounding words, compounds ("BellHuawei" vs "Bel Huawei"), acronyms
+                ("PLA" for "People's Liberation Army", "US" for "United States") at ACRONYM_SIM
   han           IDF-weighted overlap of Han character bigrams, both ways (F1), when both names have Han
   pinyin        weak: pinyin of a Han query against a romanised list name, at most PINYIN_CAP
-  contained     every word of the listed name is in the party's name, they are the larger part of it
-                (IDF-weighted) and one is distinctive (on at most DISTINCTIVE_NAMES listed names): score at
-                least CONTAINED_SCORE ("Shenzhen Intellifusion Technologies Co Ltd" finds "Intellifusion")
+  contained     every word of one name is in the other, they are the larger part of it (IDF-weighted) and
+                one is distinctive (on at most DISTINCTIVE_NAMES listed names): score at least
+                CONTAINED_SCORE ("Shenzhen Intellifusion Technologies Co Ltd" finds "Intellifusion", and
+                "Faberlic" finds "Faberlic Europe")
   generic_only  the party's words are all generic ("Company", "Trading", "China"), and it is not a
                 listed name word for word: score capped at GENERIC_CAP
   numbers       both names carry numbers and none agree ("Factory 55" vs "56"): score x NUMBER_FACTOR
+  series        one name carries a number or Roman numeral and the other none ("Bowne Global Solutions II"
+                vs "Bowne Global Solutions", a sibling or the parent): score x SERIES_FACTOR
+  territory     the listed name names a country the party's does not ("Banco Santander Mexico" listed,
+                "Banco Santander" screened: a national subsidiary is its own legal entity): x TERRITORY_FACTOR.
+                Not the other way: "Intellifusion Japan" may be owned by the listed "Intellifusion"; there
+                the party's country words weigh only TERRITORY_WEIGHT in name_tokens
   legal_form    both carry legal forms of different classes ("AG" a JSC, "GmbH" an LLC): x LEGAL_FORM_FACTOR
   qualifier     both carry parenthesised qualifiers and none agree ("(Hong Kong)" vs "(Singapore)")
   country       the party's country against the entry's: +COUNTRY_BONUS on a match, -COUNTRY_PENALTY off
@@ -18,6 +26,7 @@ Features (each reported with its value and what it did to the score):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,15 +34,20 @@ from itertools import pairwise
 from typing import Protocol
 
 import jellyfish
+import pycountry
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from chipex.screening.normalize import Name, bigrams
+from chipex.screening.normalize import Name, bigrams, normaliser
 
 THRESHOLD = 0.80  # default: report a hit at or above this score (see README: quality at this threshold)
 PINYIN_CAP = 0.6
 GENERIC_CAP = 0.5
 NUMBER_FACTOR = 0.75
+SERIES_FACTOR = 0.85
+TERRITORY_FACTOR = 0.9
+TERRITORY_WEIGHT = 0.25  # a country word only the party's name has weighs this much of its IDF
+ACRONYM_SIM = 0.9
 QUALIFIER_FACTOR = 0.85
 LEGAL_FORM_FACTOR = 0.75
 CONTAINED_SCORE = 0.85
@@ -58,6 +72,62 @@ class Feature:
             "effect": self.effect,
             "detail": self.detail,
         }
+
+
+# Roman numerals to 39 ("ii", "xiv"); not "xi", a pinyin syllable ("Xi An"); "i", "v", "x" only after
+# the first word (otherwise initials)
+_ROMAN = re.compile(r"x{0,3}(?:ix|iv|v?i{0,3})")
+
+
+def series(tokens: tuple[str, ...]) -> set[str]:
+    """The name's numbers and Roman numerals: what tells one of a series of entities from another."""
+    return {
+        t
+        for k, t in enumerate(tokens)
+        if any(c.isdigit() for c in t) or (t and t != "xi" and _ROMAN.fullmatch(t) and (len(t) > 1 or k > 0))
+    }
+
+
+def _initials(a: tuple[str, ...], b: tuple[str, ...]) -> dict[str, tuple[float, str]]:
+    """Words of `a` that are the initials of a run of words of `b` ("pla": "peoples liberation army"),
+    and runs of words of `a` whose initials are a word of `b`: each with the words it stands for."""
+    out: dict[str, tuple[float, str]] = {}
+    for t in a:
+        if 2 <= len(t) <= 6 and t.isalpha():
+            for i in range(len(b) - len(t) + 1):
+                run = b[i : i + len(t)]
+                if "".join(w[0] for w in run) == t and all(w.isalpha() for w in run):
+                    out[t] = (ACRONYM_SIM, " ".join(run))
+    acronyms = {u for u in b if 2 <= len(u) <= 6 and u.isalpha()}
+    for n in range(2, 7):
+        for i in range(len(a) - n + 1):
+            run = a[i : i + n]
+            if (u := "".join(w[0] for w in run)) in acronyms and all(w.isalpha() for w in run):
+                out.update({w: (ACRONYM_SIM, u) for w in run})
+    return out
+
+
+@lru_cache(maxsize=1)
+def _countries() -> dict[tuple[str, ...], str]:
+    """Country names (pycountry's short and common names, and UK, US, USA) as normalised words -> code."""
+    out: dict[tuple[str, ...], str] = {}
+    for c in pycountry.countries:
+        for n in (c.name, getattr(c, "common_name", "")):
+            if n and "," not in n and (toks := normaliser().name(n).tokens):
+                out[toks] = c.alpha_2
+    return out | {("uk",): "GB", ("us",): "US", ("usa",): "US"}
+
+
+@lru_cache(maxsize=1 << 16)
+def territories(tokens: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """The countries a name names (ISO code -> its words): "Banco Santander Mexico" -> {MX: mexico}."""
+    names = _countries()
+    return {
+        code: frozenset(tokens[i : i + n])
+        for n in range(1, 5)
+        for i in range(len(tokens) - n + 1)
+        if (code := names.get(tokens[i : i + n]))
+    }
 
 
 @lru_cache(maxsize=65536)
@@ -100,6 +170,9 @@ def _coverage(
     weak = [t for t in a if sims[t][0] < 1.0]
     if not weak:
         return 1.0, list(a)
+    for t, (sim, u) in _initials(a, b).items():
+        if sim > sims[t][0]:
+            sims[t] = (sim, u)
     for x, y in pairwise(b):  # one word of a written as two in b
         xy = x + y
         for t in weak:
@@ -151,8 +224,14 @@ def compare(
     matched: list[str] = []
     complete = False
     q_cov = c_cov = 0.0
+    qt, ct = territories(q.tokens), territories(c.tokens)
+    # a country only the party names is a qualifier of it, not a word of the name ("PLA China")
+    extra = frozenset().union(*(w for k, w in qt.items() if k not in ct)) - set(c.tokens)
     if q.tokens and c.tokens:
-        q_cov, matched = _coverage(q.tokens, c.tokens, vocab.weight)
+        q_weight = (
+            vocab.weight if not extra else lambda t: vocab.weight(t) * (TERRITORY_WEIGHT if t in extra else 1)
+        )
+        q_cov, matched = _coverage(q.tokens, c.tokens, q_weight)
         c_cov, _ = _coverage(c.tokens, q.tokens, vocab.weight)
         score = 2 * q_cov * c_cov / (q_cov + c_cov) if q_cov + c_cov else 0.0
         complete = q_cov == c_cov == 1.0 and len(set(c.tokens)) >= 3
@@ -162,7 +241,12 @@ def compare(
                 score,
                 "base",
                 f"words of the party found {q_cov:.0%}, words of the listed name found {c_cov:.0%}"
-                f" (IDF-weighted); matched: {', '.join(matched) or 'none'}",
+                f" (IDF-weighted); matched: {', '.join(matched) or 'none'}"
+                + (
+                    f"; the party's country words {', '.join(sorted(extra))} weigh x{TERRITORY_WEIGHT}"
+                    if extra
+                    else ""
+                ),
             )
         )
     if q.han and c.han:
@@ -177,20 +261,24 @@ def compare(
             )
         )
         score = max(score, han)
-    if matched and c_cov == 1.0 and q_cov >= 0.5 and score < CONTAINED_SCORE:
+    # one name's words all in the other's, the larger part of it, one of them distinctive
+    countries = set().union(*qt.values(), *ct.values())  # "Sweden" does not tell one company from another
+    inner = c if c_cov == 1.0 and q_cov >= 0.5 else q if q_cov == 1.0 and c_cov >= 0.5 else None
+    if matched and inner is not None and score < CONTAINED_SCORE:
         rare = [
             t
-            for t in dict.fromkeys(c.tokens)
-            if vocab.names_with(t) <= DISTINCTIVE_NAMES and t not in vocab.generic
+            for t in dict.fromkeys(inner.tokens)
+            if vocab.names_with(t) <= DISTINCTIVE_NAMES and t not in vocab.generic and t not in countries
         ]
         if rare:
             score = CONTAINED_SCORE
+            which = ("listed name", "party's name") if inner is c else ("party's name", "listed name")
             feats.append(
                 Feature(
                     "contained",
                     1.0,
                     f"floor {CONTAINED_SCORE:.2f}",
-                    f"every word of the listed name is in the party's name, distinctive: {', '.join(rare)}"
+                    f"every word of the {which[0]} is in the {which[1]}, distinctive: {', '.join(rare)}"
                     f" (on at most {DISTINCTIVE_NAMES} listed names)",
                 )
             )
@@ -215,6 +303,27 @@ def compare(
                 0.0,
                 f"x{NUMBER_FACTOR}",
                 f"numbers differ: {' '.join(sorted(q.numbers))} vs {' '.join(sorted(c.numbers))}",
+            )
+        )
+    qs, cs = series(q.tokens), series(c.tokens)
+    if bool(qs) != bool(cs):
+        score *= SERIES_FACTOR
+        feats.append(
+            Feature(
+                "series",
+                0.0,
+                f"x{SERIES_FACTOR}",
+                f"only one name carries a number: {' '.join(sorted(qs | cs))}",
+            )
+        )
+    if not ct.keys() <= qt.keys():
+        score *= TERRITORY_FACTOR
+        feats.append(
+            Feature(
+                "territory",
+                0.0,
+                f"x{TERRITORY_FACTOR}",
+                f"the listed name names {' '.join(sorted(ct.keys() - qt.keys()))}, the party's name does not",
             )
         )
     if q.legal_form and c.legal_form and q.legal_form != c.legal_form:

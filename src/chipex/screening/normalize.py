@@ -3,9 +3,11 @@
 Steps (each backed by a data table in `data/`, none hand-coded in logic):
 Unicode NFKC and case folding; BIS `?` artefacts; CSL boilerplate ("and any successor ..."); Traditional
 -> Simplified Chinese (OpenCC tw2sp); Han kept as Han, with pinyin (pypinyin) kept apart as a weak signal; other
-scripts transliterated to Latin (anyascii); legal forms removed (rigour's org-type table, `org_types.yml`);
-abbreviations folded (`abbreviations.yml`); stop words dropped. Numbers and parenthesised qualifiers are
-kept: "Bank of China (Hong Kong)" and "(Singapore)" must stay different.
+scripts transliterated to Latin (anyascii); legal forms removed (rigour's org-type table, `org_types.yml`;
+a form of several words also with one word one edit off, "Joynt Stock Company");
+abbreviations folded (`abbreviations.yml`); English number words written as digits ("Forty-Four" and
+"Forty 4" are "44", "First" is "1" as "1st" is); stop words dropped. Numbers and parenthesised qualifiers
+are kept: "Bank of China (Hong Kong)" and "(Singapore)" must stay different.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import opencc
 import yaml
 from anyascii import anyascii
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 # CJK Unified Ideographs (+ Extension A, compatibility ideographs, Extensions B-F)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
@@ -65,6 +68,28 @@ _STOP = frozenset(
         "von",
     ]
 )
+_UNITS = [
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+]
+_UNITS += ["sixteen", "seventeen", "eighteen", "nineteen"]
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
+_TENS = ["twenty", "thirty", "forty", "fourty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_NUMBER_WORDS = {w: i + 1 for i, w in enumerate(_UNITS)} | {w: i + 1 for i, w in enumerate(_ORDINALS)}
+_TENS_VALUE = dict(zip(_TENS, (20, 30, 40, 40, 50, 60, 70, 80, 90), strict=True))  # "fourty": a misspelling
 _DATA = resources.files("chipex.screening") / "data"
 _FIX_MIN_LEN = 6  # shorter words are not corrected: too many real words one edit from a table word
 
@@ -146,6 +171,13 @@ class Normaliser:
                 if generic in ("LLC", "JSC") and (len(toks) >= 2 or len(toks[0]) >= 4):
                     self._forms_anywhere.add(toks)
         self._max_form = max(len(k) for k in self._forms)
+        # multi-word forms with one word blanked: "joynt stock company" is one edit from a form
+        self._forms_blank: dict[tuple[str, ...], list[str]] = {}
+        for k in self._forms:
+            if len(k) >= 2:
+                for i, w in enumerate(k):
+                    if len(w) >= 4:
+                        self._forms_blank.setdefault((*k[:i], "", *k[i + 1 :]), []).append(w)
         # words of the two tables, for correcting misspelt ones ("Compaany", "Lumited", "Unitray")
         known = {t for k in self._forms for t in k} | set(self._canon)
         self._known_near: dict[str, set[str]] = {}
@@ -177,6 +209,23 @@ class Normaliser:
                 run = False
         return out
 
+    @staticmethod
+    def _digits(toks: list[str]) -> list[str]:
+        """Number words as digits: "forty four", "forty 4" -> "44"; "three", "first" -> "3", "1"."""
+        out: list[str] = []
+        i = 0
+        while i < len(toks):
+            t = toks[i]
+            if t in _TENS_VALUE:
+                v, nxt = _TENS_VALUE[t], toks[i + 1] if i + 1 < len(toks) else ""
+                unit = _NUMBER_WORDS.get(nxt) or (int(nxt) if nxt.isdigit() and len(nxt) == 1 else 0)
+                out.append(str(v + unit) if 0 < unit < 10 else str(v))
+                i += 2 if 0 < unit < 10 else 1
+                continue
+            out.append(str(_NUMBER_WORDS[t]) if t in _NUMBER_WORDS else t)
+            i += 1
+        return out
+
     def _fix(self, t: str) -> str:
         """A misspelt table word -> the word (rapidfuzz ratio >= 0.85, one edit); anything else unchanged."""
         if len(t) < _FIX_MIN_LEN or t in self._canon or not t.isalpha():
@@ -187,16 +236,27 @@ class Normaliser:
         best = max(cands, key=lambda w: fuzz.ratio(t, w), default="")
         return best if best and fuzz.ratio(t, best) >= 85 else t
 
+    def _form(self, key: tuple[str, ...]) -> str:
+        """The generic class of the legal form `key` spells, exactly or with one word one edit off."""
+        if form := self._forms.get(key):
+            return form
+        for i, w in enumerate(key):
+            if len(key) >= 2 and len(w) >= 4:
+                for real in self._forms_blank.get((*key[:i], "", *key[i + 1 :]), ()):
+                    if OSA.distance(w, real) == 1:
+                        return self._forms[(*key[:i], real, *key[i + 1 :])]
+        return ""
+
     def _strip_forms(self, toks: list[str]) -> tuple[list[str], str]:
         found = ""
         changed = True
         while changed and toks:
             changed = False
             for n in range(min(self._max_form, len(toks)), 0, -1):
-                if len(toks) > n and (form := self._forms.get(tuple(toks[-n:]))):
+                if len(toks) > n and (form := self._form(tuple(toks[-n:]))):
                     toks, found, changed = toks[:-n], found or form, True
                     break
-                if len(toks) > n and (form := self._forms.get(tuple(toks[:n]))):
+                if len(toks) > n and (form := self._form(tuple(toks[:n]))):
                     toks, found, changed = toks[n:], found or form, True
                     break
         # long forms in the middle ("Huawei Technologies Co., Ltd. (Huawei)")
@@ -213,7 +273,7 @@ class Normaliser:
         return toks, found
 
     def _core(self, text: str) -> tuple[list[str], str]:
-        toks, form = self._strip_forms([self._fix(t) for t in self._latin_tokens(text)])
+        toks, form = self._strip_forms(self._digits([self._fix(t) for t in self._latin_tokens(text)]))
         core = [self._canon.get(t, t) for t in toks if t not in _STOP]
         return (core or [self._canon.get(t, t) for t in toks]), form
 

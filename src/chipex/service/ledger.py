@@ -164,3 +164,74 @@ def export(fmt: Literal["csv", "jsonl"], *, db: str | None = None) -> str:
     buf = io.StringIO()
     ledger_for(db, None).export(buf, fmt)
     return buf.getvalue()
+
+
+class TrailEvent(BaseModel):
+    seq: int
+    at: str
+    actor: str
+    kind: str
+    subject: str
+    payload: dict[str, Any]
+    hash: str
+
+
+class QuantityUse(BaseModel):
+    """One quantity of a licence split by what happened to it (amounts in the quantity's unit)."""
+
+    unit: str
+    granted: str
+    reserved: str = Field(description="held by reservations not yet shipped")
+    shipped: str = Field(description="drawn by shipments, before returns")
+    returned: str = Field(description="re-credited by recorded returns")
+    remaining: str
+
+
+class LicenceDesk(BaseModel):
+    licence: dict[str, Any]
+    quantities: list[QuantityUse]
+    reservations: list[dict[str, Any]]
+    trail: list[TrailEvent] = Field(description="every audit event about it, in log order")
+
+
+def licence_desk(number: str, *, db: str | None = None) -> LicenceDesk:
+    """A licence with granted / reserved / shipped / returned / remaining per quantity, from the
+    draws its reservations, shipments and returns recorded, and its audit trail."""
+    import json
+    from fractions import Fraction
+
+    from chipex.ledger.ledger import RETURN_MARK
+    from chipex.ledger.records import fmt_amount
+
+    res = licence(number, db=db)
+    status = {r["key"]: r["status"] for r in res.reservations or []}
+    trail = []
+    for row in export("jsonl", db=db).splitlines():
+        ev = json.loads(row)
+        key = ev["subject"].split(RETURN_MARK)[0]
+        if (ev["kind"] == "licence.added" and ev["subject"] == number) or (
+            ev["kind"] != "licence.added" and key in status
+        ):
+            trail.append(TrailEvent(**{**ev, "payload": json.loads(ev["payload"])}))
+    quantities = []
+    for q in res.quantities:
+        split = {"reserved": Fraction(0), "shipped": Fraction(0), "returned": Fraction(0)}
+        for ev in trail:
+            for d in ev.payload.get("draws", []):
+                if d["bucket"] != q["bucket"]:
+                    continue
+                if ev.kind == "reservation.made" and status[ev.subject] in ("reserved", "shipped"):
+                    split[status[ev.subject]] += Fraction(d["amount"])
+                elif ev.kind == "reservation.returned":
+                    split["returned"] -= Fraction(d["amount"])  # a return's draws are negative
+        quantities.append(
+            QuantityUse(
+                unit=q["unit"],
+                granted=q["limit"],
+                remaining=q["remaining"],
+                **{k: fmt_amount(v) for k, v in split.items()},
+            )
+        )
+    return LicenceDesk(
+        licence=res.licence, quantities=quantities, reservations=res.reservations or [], trail=trail
+    )

@@ -23,6 +23,7 @@ NAV = (
     ("/books", "Upload a book", "read"),
     ("/reviews", "Screening reviews", "read"),
     ("/audit", "Audit", "read"),
+    ("/licences", "Licences and caps", "read"),
 )
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))

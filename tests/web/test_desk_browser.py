@@ -1,0 +1,105 @@
+"""Licences and caps, the policy lab, chip and rule pages in a real browser (Debian's chromium via
+Playwright), at 1280x800 and 390x844, with no console errors; a viewer sees no ledger form and the
+API refuses the reservation anyway. Screenshots as in test_browser ($CHIPEX_SCREENSHOTS)."""
+
+from __future__ import annotations
+
+import httpx
+from tests.web.conftest import Site
+from tests.web.test_browser import new_page, shoot, sign_in
+
+LICENCE = {
+    "number": "D-WEB-1",
+    "holder": "Acme Exports",
+    "items": ["H100"],
+    "destinations": ["AE"],
+    "valid_from": "2025-01-01",
+    "valid_to": "2027-12-31",
+    "units": 100,
+}
+
+
+def _cells(page, table: str) -> dict[str, str]:
+    row = page.locator(f"#{table} tbody tr").first
+    return {
+        k: row.locator(f"td.{k}").inner_text()
+        for k in ("granted", "reserved", "shipped", "returned", "remaining")
+    }
+
+
+def test_officer_reserves_ships_and_reads_the_trail_and_caps(site: Site, browser, tmp_path):
+    from chipex.ledger import open_ledger
+
+    r = httpx.post(site.url + "/api/v1/ledger/licences", json=LICENCE,
+                   headers={"Authorization": f"Bearer {site.keys['officer']}"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    errors: list[str] = []
+    ctx, page = new_page(browser, errors)
+    sign_in(page, site, "officer")
+    page.get_by_role("link", name="Licences and caps").click()
+    form = page.locator("#reserve-form")
+    form.get_by_label("Licence").select_option("D-WEB-1")
+    form.get_by_label("Chip or system").fill("H100")
+    form.get_by_label("Units").fill("10")
+    form.get_by_label("Destination (ISO code or country)").fill("AE")
+    form.get_by_label("Ultimate consignee").fill("G42")
+    form.get_by_label("Shipment date (YYYY-MM-DD)").fill("2026-06-01")
+    form.get_by_role("button", name="Reserve").click()
+    assert page.locator("#outcome-status").inner_text() == "Reserved"
+    first = page.locator("#outcome-key").inner_text()
+    # a second line, reserved and shipped at once
+    form.get_by_label("Licence").select_option("D-WEB-1")
+    for label, value in (("Chip or system", "H100"), ("Units", "5"), ("Ultimate consignee", "G42"),
+                         ("Destination (ISO code or country)", "AE"), ("Shipment date (YYYY-MM-DD)", "2026-06-02")):  # fmt: skip
+        form.get_by_label(label).fill(value)
+    form.get_by_label("Ship it now (reserve and ship at once)").check()
+    form.get_by_role("button", name="Reserve").click()
+    assert page.locator("#outcome-status").inner_text() == "Shipped"
+    second = page.locator("#outcome-key").inner_text()
+    # 100 granted: 10 held by the reservation, 5 shipped
+    assert _cells(page, "q-D-WEB-1") == {"granted": "100", "reserved": "10", "shipped": "5", "returned": "0",
+                                         "remaining": "85"}  # fmt: skip
+
+    # a return of 2 of the shipped units (recorded as `chipex ledger return` does) re-credits them
+    with open_ledger(site.db, actor="officer-user") as led:
+        led.return_units(second, units=2, evidence="RMA-77", on="2026-07-01")
+    page.get_by_role("link", name="Licence D-WEB-1").click()
+    row = page.locator(f"#reservations tr[data-key='{first}']")
+    row.get_by_label("Shipped on").fill("2026-06-03")
+    row.get_by_role("button", name=f"Ship {first}").click()
+    assert page.locator("#outcome-status").inner_text() == "Shipped"
+    assert page.locator(f"#reservations tr[data-key='{first}'] .status").inner_text() == "shipped"
+    assert _cells(page, "quantities") == {"granted": "100", "reserved": "0", "shipped": "15", "returned": "2",
+                                          "remaining": "87"}  # fmt: skip
+    kinds = page.locator("#trail td.kind").all_inner_texts()
+    assert kinds == ["licence.added", "reservation.made", "reservation.made", "reservation.shipped",
+                     "reservation.returned", "reservation.shipped"]  # fmt: skip
+    assert "RMA-77" in page.locator("#trail").inner_text()
+    shoot(page, "licence", tmp_path)
+
+    # caps for AE in 2026: the Tier 2 country allocation (90 FR 4544) counts the licensed H100s
+    page.goto(site.url + "/licences")
+    page.get_by_label("Country (ISO code or name; empty: every key held)").fill("AE")
+    page.get_by_label("As of (YYYY-MM-DD; empty: today)").fill("2026-08-01")
+    page.get_by_role("button", name="Show the caps").click()
+    cap = page.locator("#caps-table tr[data-cap='ai-diffusion-tier2-country']")
+    assert cap.locator("meter").count() == 1
+    assert "AE" in cap.inner_text()
+    shoot(page, "licences", tmp_path)
+    assert errors == []
+    ctx.close()
+
+
+def test_a_viewer_sees_no_ledger_form_and_the_api_refuses(site: Site, browser):
+    errors: list[str] = []
+    ctx, page = new_page(browser, errors)
+    sign_in(page, site, "viewer")
+    page.goto(site.url + "/licences")
+    assert page.locator("h1").inner_text() == "Licences and caps"
+    assert page.locator("#reserve-form").count() == 0 and page.locator("form[action$='/ship']").count() == 0
+    body = {"destination": "AE", "consignee": "G42", "item": "H100", "units": 1, "licence": "D-WEB-1"}
+    r = httpx.post(site.url + "/api/v1/ledger/reservations", json=body,
+                   headers={"Authorization": f"Bearer {site.keys['viewer']}"})  # fmt: skip
+    assert r.status_code == 403 and "ledger:write" in r.json()["detail"]
+    assert errors == []
+    ctx.close()

@@ -103,3 +103,87 @@ def test_a_viewer_sees_no_ledger_form_and_the_api_refuses(site: Site, browser):
     assert r.status_code == 403 and "ledger:write" in r.json()["detail"]
     assert errors == []
     ctx.close()
+
+
+def test_policy_lab_plane_tooltips_slider_and_csv(site: Site, browser, tmp_path):
+    import csv
+    from pathlib import Path
+
+    errors: list[str] = []
+    ctx, page = new_page(browser, errors)
+    sign_in(page, site, "officer")
+    page.get_by_role("link", name="Policy lab").click()
+    page.get_by_label("As of (YYYY-MM-DD, or a rule version id; empty: today)").fill("2024-01-01")
+    page.get_by_label("As of (YYYY-MM-DD, or a rule version id; empty: today)").press("Enter")
+    assert page.locator("#lab-text").inner_text() == "3A090-2023"
+    # 88 FR 73458 (in force 2023-11-17): 3A090.a.1 at TPP 4,800 or more, .a.2 at PD 5.92
+    lines = page.locator("#plane .rule-label").all_text_contents()
+    assert any(t.startswith("TPP 4,800: 3A090.a.1") for t in lines), lines
+    assert any(t.startswith("PD 5.92: 3A090.a.2") for t in lines), lines
+    h800 = page.locator("#plane a[data-chips~='nvidia-h800-sxm']")
+    assert "tier-a" in h800.get_attribute("class")
+    h800.hover()
+    tip = page.locator("#tip")
+    assert tip.is_visible()
+    assert "H800 SXM (NVIDIA)" in tip.inner_text() and "3A090.a.1" in tip.inner_text()
+    assert "source " in tip.inner_text()
+    shoot(page, "lab", tmp_path)
+
+    # the CSV behind the plane: one row per chip (those drawn, and those without a density)
+    with page.expect_download() as dl:
+        page.locator("#dl-plane").click()
+    rows = list(csv.DictReader(Path(dl.value.path()).read_text().splitlines()))
+    drawn = sum(
+        len(ids.split())
+        for ids in page.locator("#plane a.pt").evaluate_all("els => els.map(e => e.dataset.chips)")
+    )
+    assert drawn == sum(1 for r in rows if r["performance_density"])
+    assert {r["as_of"] for r in rows} == {"2024-01-01"}
+    assert next(r for r in rows if r["id"] == "nvidia-h800-sxm")["eccn"] == "3A090.a.1"
+
+    # one step back on the slider (keyboard): the 2023-10-23 letter, under the 2022 text, whose
+    # 600 GB/s interconnect prong (87 FR 62186) the H800's 400 GB/s stays under
+    page.locator("#as-of-step").focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_url(lambda url: "as_of=2023-10-23" in url)
+    assert page.locator("#lab-text").inner_text() == "3A090-2022"
+    assert "free" in page.locator("#plane a[data-chips~='nvidia-h800-sxm']").get_attribute("class")
+    # chips link to their own page
+    page.locator("#near-misses a").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/chips/" in url)
+    assert errors == []
+    ctx.close()
+
+
+def test_chip_and_rule_pages_linked_from_the_check_page(site: Site, browser, tmp_path):
+    errors: list[str] = []
+    ctx, page = new_page(browser, errors)
+    sign_in(page, site, "viewer")
+    page.get_by_label("Chip or system").fill("H800")
+    page.get_by_label("Quantity (units)").fill("1")
+    page.get_by_label("Date (YYYY-MM-DD)").fill("2024-01-01")
+    page.get_by_label("Destination (ISO code or country)").fill("CN")
+    page.get_by_role("button", name="Check").click()
+    page.locator("#item-link").click()
+    assert page.locator("#chip-name").inner_text() == "NVIDIA H800 SXM"
+    # NVIDIA's H800 datasheet: 400 GB/s NVLink, cited beside the figure
+    row = page.locator("#figures tr[data-figure='interconnect gbps']")
+    assert row.locator("td.value").inner_text() == "400" and "H800" in row.inner_text()
+    # under the 2022 text (87 FR 62186) the 600 GB/s interconnect prong kept the H800 out of 3A090;
+    # the 2023 text (88 FR 73458) dropped it: 3A090.a.1 at TPP 4,800
+    assert (
+        page.locator("#history tr[data-version='2023-10-23-is-informed'] td.eccn").inner_text()
+        == "not controlled"
+    )
+    assert page.locator("#history tr[data-version='2023-11-17'] td.eccn").inner_text() == "3A090.a.1"
+    shoot(page, "chip", tmp_path)
+    page.locator("#history tr[data-version='2023-11-17'] a").click()
+    assert "88 FR 73458" in page.locator("#rule-citation").inner_text()
+    para = page.locator("#text-3A090 tr[data-paragraph='3A090.a.1']")
+    assert "'total processing performance' of 4800 or more" in para.inner_text()
+    shoot(page, "rule", tmp_path)
+    page.get_by_role("link", name="previous: 2023-10-23-is-informed").click()
+    assert page.locator("#version code").first.inner_text() == "2023-10-23-is-informed"
+    assert errors == []
+    ctx.close()

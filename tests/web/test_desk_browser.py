@@ -38,19 +38,19 @@ def test_officer_reserves_ships_and_reads_the_trail_and_caps(site: Site, browser
     sign_in(page, site, "officer")
     page.get_by_role("link", name="Licences and caps").click()
     form = page.locator("#reserve-form")
-    form.get_by_label("Licence").select_option("D-WEB-1")
+    form.get_by_label("Licence", exact=True).select_option("D-WEB-1")
     form.get_by_label("Chip or system").fill("H100")
     form.get_by_label("Units").fill("10")
     form.get_by_label("Destination (ISO code or country)").fill("AE")
     form.get_by_label("Ultimate consignee").fill("G42")
-    form.get_by_label("Shipment date (YYYY-MM-DD)").fill("2026-06-01")
+    form.get_by_label("Shipment date (empty: today)").fill("2026-06-01")
     form.get_by_role("button", name="Reserve").click()
     assert page.locator("#outcome-status").inner_text() == "Reserved"
     first = page.locator("#outcome-key").inner_text()
     # a second line, reserved and shipped at once
-    form.get_by_label("Licence").select_option("D-WEB-1")
+    form.get_by_label("Licence", exact=True).select_option("D-WEB-1")
     for label, value in (("Chip or system", "H100"), ("Units", "5"), ("Ultimate consignee", "G42"),
-                         ("Destination (ISO code or country)", "AE"), ("Shipment date (YYYY-MM-DD)", "2026-06-02")):  # fmt: skip
+                         ("Destination (ISO code or country)", "AE"), ("Shipment date (empty: today)", "2026-06-02")):  # fmt: skip
         form.get_by_label(label).fill(value)
     form.get_by_label("Ship it now (reserve and ship at once)").check()
     form.get_by_role("button", name="Reserve").click()
@@ -80,7 +80,7 @@ def test_officer_reserves_ships_and_reads_the_trail_and_caps(site: Site, browser
     # caps for AE in 2026: the Tier 2 country allocation (90 FR 4544) counts the licensed H100s
     page.goto(site.url + "/licences")
     page.get_by_label("Country (ISO code or name; empty: every key held)").fill("AE")
-    page.get_by_label("As of (YYYY-MM-DD; empty: today)").fill("2026-08-01")
+    page.get_by_label("As of (empty: today)").fill("2026-08-01")
     page.get_by_role("button", name="Show the caps").click()
     cap = page.locator("#caps-table tr[data-cap='ai-diffusion-tier2-country']")
     assert cap.locator("meter").count() == 1

@@ -20,13 +20,14 @@ from chipex.service.users import User
 router = APIRouter(include_in_schema=False)
 Auth = Annotated[tuple[User, Session], Depends(page_user)]
 Number = Annotated[str, Path(max_length=200)]
+AUTHORIZATIONS = ("LPP", "AIA", "NVEU", "UVEU", "ACM", "NAC", "NLR")
 RESERVE_FIELDS = (
     ("item", "Chip or system", "H100"),
     ("units", "Units", "10"),
     ("destination", "Destination (ISO code or country)", "AE"),
     ("consignee", "Ultimate consignee", ""),
     ("end_user", "End user", ""),
-    ("date", "Shipment date (YYYY-MM-DD)", ""),
+    ("date", "Shipment date (empty: today)", ""),
 )
 
 
@@ -53,7 +54,7 @@ def _page(
     ctx.setdefault("values", {})
     ctx.setdefault("errors", [])
     return page(request, "licences.html", status=status, auth=auth, desks=desks, caps=caps,
-                cap_errors=cap_errors, country=country, as_of=as_of, fields=RESERVE_FIELDS,
+                cap_errors=cap_errors, authorizations=AUTHORIZATIONS, country=country, as_of=as_of, fields=RESERVE_FIELDS,
                 chips=catalog.chips(), **ctx)  # fmt: skip
 
 
@@ -70,6 +71,7 @@ async def reserve(request: Request, auth: Auth) -> Response:
     require_page(user, "ledger:write")
     values = {k: str(form.get(k, "")).strip() for k, _, _ in RESERVE_FIELDS}
     values["licence"] = str(form.get("licence", "")).strip()
+    values["under"] = str(form.get("under", "")).strip()
     values["ship"] = form.get("ship") == "on"
     body = {k: v for k, v in values.items() if v not in ("", False)}
     try:

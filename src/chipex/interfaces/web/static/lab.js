@@ -7,7 +7,8 @@
     tip.hidden = false;
     const w = tip.offsetWidth, h = tip.offsetHeight;
     tip.style.left = `${Math.max(4, Math.min(x + 12, window.innerWidth - w - 4)) + window.scrollX}px`;
-    tip.style.top = `${Math.max(4, y - h - 12) + window.scrollY}px`;
+    // above the pointer where there is room, else below it
+    tip.style.top = `${(y - h - 12 >= 4 ? y - h - 12 : Math.min(y + 16, window.innerHeight - h - 4)) + window.scrollY}px`;
   };
   document.querySelectorAll("[data-tip]").forEach((el) => {
     el.addEventListener("mousemove", (e) => show(el, e.clientX, e.clientY));

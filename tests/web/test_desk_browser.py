@@ -187,3 +187,28 @@ def test_chip_and_rule_pages_linked_from_the_check_page(site: Site, browser, tmp
     assert page.locator("#version code").first.inner_text() == "2023-10-23-is-informed"
     assert errors == []
     ctx.close()
+
+
+def test_a_reform_file_side_by_side(site: Site, browser, tmp_path):
+    from chipex.rules import RULES_DIR
+
+    # the shipped memory-bandwidth reform, uploaded as a file: a 3A090.a.3 for datacenter ICs of
+    # 2,400 GB/s or more catches the H20 (4,000 GB/s), which the 2023 text lets through
+    reform = RULES_DIR / "reforms" / "memory-bandwidth-prong-2023.yaml"
+    errors: list[str] = []
+    ctx, page = new_page(browser, errors)
+    sign_in(page, site, "officer")
+    page.goto(site.url + "/lab?as_of=2024-06-01")
+    page.get_by_label("Reform file (YAML)").set_input_files(str(reform))
+    page.get_by_role("button", name="Compare on 2024-06-01").click()
+    assert page.locator("#reform-name").inner_text() == "A memory-bandwidth prong added in 2023"
+    h20 = page.locator("#reform-changes tr[data-chip='nvidia-h20']")
+    assert (
+        h20.locator(".after").inner_text() == "3A090.a.3"
+        and h20.locator(".change").inner_text() == "newly controlled"
+    )
+    assert "free" in page.locator("#plane-baseline a[data-chips~='nvidia-h20']").get_attribute("class")
+    assert "tier-a" in page.locator("#plane-reformed a[data-chips~='nvidia-h20']").get_attribute("class")
+    shoot(page, "lab-reform", tmp_path)
+    assert errors == []
+    ctx.close()

@@ -91,3 +91,17 @@ def test_unknown_chip_and_rule_version_are_404_pages(app):
     r = client.get("/rules/1999-01-01", headers={"accept": "text/html"})
     assert r.status_code == 404 and "unknown rule version" in r.text
     client.cookies.clear()
+
+
+def test_a_reform_upload_needs_csrf_and_a_bad_file_is_named(app):
+    client, keys, _ = app
+    csrf = sign_in(client, keys["officer"])
+    html = {"accept": "text/html"}
+    files = {"file": ("mine.yaml", b"name: only a name\n", "application/yaml")}
+    assert client.post("/lab/reform", data={"csrf": "x"}, files=files, headers=html).status_code == 403
+    r = client.post("/lab/reform", data={"csrf": csrf, "as_of": "2024-06-01"}, files=files, headers=html)
+    # a reform names what it changes and why (chipex.rules.reform.Reform)
+    assert r.status_code == 422 and "mine.yaml" in r.text and "description" in r.text
+    r = client.post("/lab/reform", data={"csrf": csrf, "shipped": "../../etc/passwd"}, headers=html)
+    assert r.status_code == 422
+    client.cookies.clear()

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from chipex.errors import ChipexError
 from chipex.interfaces.web import charts
 from chipex.interfaces.web.render import page
-from chipex.interfaces.web.session import Session, page_user, require_page
+from chipex.interfaces.web.session import Session, check_csrf, page_user, require_page
 from chipex.service import catalog, policy
 from chipex.service.users import User
 
@@ -75,7 +75,43 @@ def lab(request: Request, auth: Auth, as_of: str = "") -> Response:
                 versions=versions, dates=dates, step=sum(1 for d in dates if d <= on.isoformat()) - 1,
                 plane=charts.plane(data["plane"], _sources(), flagged),
                 timeline=charts.timeline(versions, data["plane"]["chips"], _sources(), on),
-                windows=charts.windows(data["windows"]["exposures"], dt.date.today()))  # fmt: skip
+                windows=charts.windows(data["windows"]["exposures"], dt.date.today()),
+                reforms=list(policy.shipped_reforms()))  # fmt: skip
+
+
+MAX_REFORM = 200_000  # bytes of YAML
+
+
+@router.post("/lab/reform")
+async def reform(request: Request, auth: Auth) -> Response:
+    user, session = auth
+    form = await request.form()
+    check_csrf(session, str(form.get("csrf", "")))
+    require_page(user, "lab")
+    as_of, shipped, upload = (
+        str(form.get("as_of", "")).strip()[:20],
+        str(form.get("shipped", "")),
+        form.get("file"),
+    )
+    if upload is not None and not isinstance(upload, str) and upload.filename:
+        raw = await upload.read(MAX_REFORM + 1)
+        if len(raw) > MAX_REFORM:
+            raise HTTPException(413, f"a reform file is at most {MAX_REFORM:,} bytes")
+        name, text = upload.filename, raw.decode("utf-8", errors="replace")
+    elif shipped in (known := policy.shipped_reforms()):
+        name, text = shipped, known[shipped]
+    else:
+        raise HTTPException(422, "choose a reform file to upload, or one shipped with chipex")
+    try:
+        out = policy.reform(policy.ReformRequest(as_of=as_of or "today", reform=text, name=name)).data
+    except ChipexError as exc:
+        return page(request, "error.html", status=422, auth=auth, title="The reform was not applied",
+                    message=str(exc), status_code=422)  # fmt: skip
+    on = out["baseline"]["as_of"]
+    flagged: set[str] = set()
+    return page(request, "lab_reform.html", auth=auth, out=out, file_name=name, on=on,
+                baseline=charts.plane(out["baseline"], _sources(), flagged),
+                reformed=charts.plane(out["reformed"], _sources(), flagged))  # fmt: skip
 
 
 def _rows(name: str, as_of: str) -> list[dict[str, Any]]:

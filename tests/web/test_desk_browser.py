@@ -127,6 +127,13 @@ def test_policy_lab_plane_tooltips_slider_and_csv(site: Site, browser, tmp_path)
     assert tip.is_visible()
     assert "H800 SXM (NVIDIA)" in tip.inner_text() and "3A090.a.1" in tip.inner_text()
     assert "source " in tip.inner_text()
+    page.keyboard.press("Escape")
+    assert tip.is_hidden()
+    # keyboard: each point is a link; focusing one shows its tooltip
+    h800.focus()
+    assert tip.is_visible() and "H800 SXM" in tip.inner_text()
+    page.keyboard.press("Tab")
+    assert tip.is_visible() and "H800 SXM" not in tip.inner_text().split("\n")[0]
     shoot(page, "lab", tmp_path)
 
     # the CSV behind the plane: one row per chip (those drawn, and those without a density)

@@ -197,22 +197,36 @@ class LicenceDesk(BaseModel):
 def licence_desk(number: str, *, db: str | None = None) -> LicenceDesk:
     """A licence with granted / reserved / shipped / returned / remaining per quantity, from the
     draws its reservations, shipments and returns recorded, and its audit trail."""
+    return _desk(licence(number, db=db), _log(db))
+
+
+def licence_desks(*, db: str | None = None) -> list[LicenceDesk]:
+    """`licence_desk` of every licence, reading the audit log once."""
+    log = _log(db)
+    return [_desk(licence(r.licence["number"], db=db), log) for r in licences(db=db)]
+
+
+def _log(db: str | None) -> list[TrailEvent]:
     import json
+
+    rows = (json.loads(row) for row in export("jsonl", db=db).splitlines())
+    return [TrailEvent(**{**ev, "payload": json.loads(ev["payload"])}) for ev in rows]
+
+
+def _desk(res: LicenceResult, log: list[TrailEvent]) -> LicenceDesk:
     from fractions import Fraction
 
     from chipex.ledger.ledger import RETURN_MARK
     from chipex.ledger.records import fmt_amount
 
-    res = licence(number, db=db)
+    number = res.licence["number"]
     status = {r["key"]: r["status"] for r in res.reservations or []}
-    trail = []
-    for row in export("jsonl", db=db).splitlines():
-        ev = json.loads(row)
-        key = ev["subject"].split(RETURN_MARK)[0]
-        if (ev["kind"] == "licence.added" and ev["subject"] == number) or (
-            ev["kind"] != "licence.added" and key in status
-        ):
-            trail.append(TrailEvent(**{**ev, "payload": json.loads(ev["payload"])}))
+    trail = [
+        ev
+        for ev in log
+        if (ev.kind == "licence.added" and ev.subject == number)
+        or (ev.kind.startswith("reservation.") and ev.subject.split(RETURN_MARK)[0] in status)
+    ]
     quantities = []
     for q in res.quantities:
         split = {"reserved": Fraction(0), "shipped": Fraction(0), "returned": Fraction(0)}

@@ -49,7 +49,7 @@ def _page(
     request: Request, auth, *, status: int = 200, country: str = "", as_of: str = "", **ctx
 ) -> Response:
     db = request.app.state.db
-    desks = [ledger.licence_desk(r.licence["number"], db=db) for r in ledger.licences(db=db)]
+    desks = ledger.licence_desks(db=db)
     caps, cap_errors = _caps(request, country, as_of)
     ctx.setdefault("values", {})
     ctx.setdefault("errors", [])

@@ -189,6 +189,12 @@ def test_chip_and_rule_pages_linked_from_the_check_page(site: Site, browser, tmp
     assert "88 FR 73458" in page.locator("#rule-citation").inner_text()
     para = page.locator("#text-3A090 tr[data-paragraph='3A090.a.1']")
     assert "'total processing performance' of 4800 or more" in para.inner_text()
+    # from the 2023-10-23 letter to the 2023-11-17 text, the H800 became 3A090.a.1
+    h800 = page.locator("#changes tr[data-chip='nvidia-h800-sxm']")
+    assert (
+        h800.locator(".after").inner_text() == "3A090.a.1"
+        and h800.locator(".change").inner_text() == "newly controlled"
+    )
     shoot(page, "rule", tmp_path)
     page.get_by_role("link", name="previous: 2023-10-23-is-informed").click()
     assert page.locator("#version code").first.inner_text() == "2023-10-23-is-informed"

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from chipex.errors import ChipexError
 from chipex.interfaces.web.render import page
 from chipex.interfaces.web.session import Session, page_user
-from chipex.service import catalog
+from chipex.service import catalog, policy
 from chipex.service.users import User
 
 router = APIRouter(include_in_schema=False)
@@ -62,5 +62,6 @@ def rule(version: Name, request: Request, auth: Auth) -> Response:
         raise HTTPException(404, exc.message) from None
     versions = catalog.rules()
     i = next(i for i, v in enumerate(versions) if v.id == version)
-    return page(request, "rule.html", auth=auth, rv=rv, v=rv.version,
+    changed = policy.diff(policy.DiffRequest(a=versions[i - 1].id, b=version)).data if i else None
+    return page(request, "rule.html", auth=auth, rv=rv, v=rv.version, changed=changed,
                 prev=versions[i - 1] if i else None, next=versions[i + 1] if i + 1 < len(versions) else None)  # fmt: skip

@@ -105,3 +105,25 @@ def test_a_reform_upload_needs_csrf_and_a_bad_file_is_named(app):
     r = client.post("/lab/reform", data={"csrf": csrf, "shipped": "../../etc/passwd"}, headers=html)
     assert r.status_code == 422
     client.cookies.clear()
+
+
+def test_cancel_needs_a_reason_releases_the_units_and_a_viewer_may_not(app):
+    client, keys, db = app
+    from chipex.service import ledger
+
+    csrf = sign_in(client, keys["officer"])
+    before = ledger.licence_desk("D-PG-1", db=db).quantities[0].remaining
+    client.post("/licences/reserve", data={**LINE, "units": "3", "csrf": csrf})
+    key = ledger.licence_desk("D-PG-1", db=db).trail[-1].subject
+    r = client.post("/licences/D-PG-1/cancel", data={"key": key, "csrf": csrf})
+    assert r.status_code == 422 and "<strong>reason</strong>" in r.text
+    assert ledger.licence_desk("D-PG-1", db=db).quantities[0].remaining == str(int(before) - 3)
+    r = client.post("/licences/D-PG-1/cancel", data={"key": key, "reason": "order withdrawn", "csrf": csrf})
+    assert 'id="outcome-status">Cancelled' in r.text
+    assert ledger.licence_desk("D-PG-1", db=db).quantities[0].remaining == before
+    client.cookies.clear()
+    csrf = sign_in(client, keys["viewer"])
+    r = client.post("/licences/D-PG-1/cancel", data={"key": key, "reason": "x", "csrf": csrf},
+                    headers={"accept": "text/html"})  # fmt: skip
+    assert r.status_code == 403
+    client.cookies.clear()

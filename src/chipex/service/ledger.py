@@ -125,6 +125,30 @@ def cancel(key: str, req: CancelRequest, *, actor: str | None, db: str | None = 
     return _outcome(ledger_for(db, actor).cancel(key, reason=req.reason, on=req.date))
 
 
+class ReturnRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    units: int = Field(gt=0, description="how many units of the shipment came back")
+    evidence: str = Field(min_length=1, max_length=500, description="RMA, bill of lading, document id")
+    date: dt.date | None = None
+    key: str | None = Field(None, description="this return's own key (default: the evidence)")
+
+
+class ReturnResult(BaseModel):
+    key: str = Field(description="the shipped reservation's key")
+    event: int
+    replayed: bool
+    returned: int = Field(description="units of the shipment back in all")
+    line: dict[str, Any]
+
+
+def return_units(key: str, req: ReturnRequest, *, actor: str | None, db: str | None = None) -> ReturnResult:
+    """Units of a shipment that came back (as `chipex ledger return`): re-credits exactly those."""
+    o = ledger_for(db, actor).return_units(
+        key, units=req.units, evidence=req.evidence, on=req.date, return_key=req.key
+    )
+    return ReturnResult(key=o.key, event=o.seq, replayed=o.replayed, returned=o.returned, line=o.line)
+
+
 class CapsResult(BaseModel):
     country: str | None
     as_of: str

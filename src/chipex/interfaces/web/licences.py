@@ -5,7 +5,7 @@ headroom; reservation and shipment forms for users with 'ledger:write'."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
@@ -99,18 +99,32 @@ def licence(number: Number, request: Request, auth: Auth) -> Response:
     return _licence_page(request, auth, number)
 
 
-@router.post("/licences/{number}/ship")
-async def ship(number: Number, request: Request, auth: Auth) -> Response:
+ACTIONS = {
+    "ship": (("date",), lambda key, body, **kw: ledger.ship(key, ledger.ShipRequest.model_validate(body), **kw)),
+    "cancel": (("reason", "date"),
+               lambda key, body, **kw: ledger.cancel(key, ledger.CancelRequest.model_validate(body), **kw)),
+    "return": (("units", "evidence", "date"),
+               lambda key, body, **kw: ledger.return_units(key, ledger.ReturnRequest.model_validate(body), **kw)),
+}  # fmt: skip
+
+
+@router.post("/licences/{number}/{action}")
+async def act(
+    number: Number, action: Literal["ship", "cancel", "return"], request: Request, auth: Auth
+) -> Response:
+    """Ship or cancel a reservation, or record units of a shipment that came back."""
     user, session = auth
     form = await request.form()
     check_csrf(session, str(form.get("csrf", "")))
     require_page(user, "ledger:write")
-    key, date = str(form.get("key", "")).strip(), str(form.get("date", "")).strip()
+    fields, run = ACTIONS[action]
+    body = {k: v for k in fields if (v := str(form.get(k, "")).strip())}
     try:
-        req = ledger.ShipRequest.model_validate({"date": date} if date else {})
-        outcome = ledger.ship(key, req, actor=user.name, db=request.app.state.db)
+        done = run(str(form.get("key", "")).strip(), body, actor=user.name, db=request.app.state.db)
     except ValidationError as exc:
         return _licence_page(request, auth, number, status=422, errors=_errors(exc))
     except ChipexError as exc:
         return _licence_page(request, auth, number, status=422, errors=[(exc.field or "form", exc.message)])
-    return _licence_page(request, auth, number, outcome=outcome)
+    if action == "return":
+        return _licence_page(request, auth, number, returned=done)
+    return _licence_page(request, auth, number, outcome=done)

@@ -172,3 +172,32 @@ def rules() -> list[Version]:
     from chipex.rules import default_rulebook
 
     return list(default_rulebook().versions)
+
+
+def chip_record(chip: str, *, catalog=None) -> dict[str, Any]:
+    """A catalog record as stored: every figure with its source key, confidence and note, and the
+    record's `sources` (key -> reference)."""
+    return _catalog(catalog).get(chip).model_dump(mode="json", exclude_none=True)
+
+
+class RuleVersion(BaseModel):
+    version: Version
+    texts: list[dict[str, Any]] = Field(description="each ECCN's text in force on the version's date")
+
+
+def rule_version(version_id: str) -> RuleVersion:
+    """A rule version with the text of each advanced-computing ECCN in force on its effective date."""
+    from chipex.rules import default_rulebook
+
+    rb = default_rulebook()
+    found = [v for v in rb.versions if v.id == version_id]
+    if not found:
+        known = ", ".join(v.id for v in rb.versions)
+        raise ChipexError(f"unknown rule version '{version_id}' (known: {known})", field="version")
+    v = found[0]
+    texts = []
+    for name, eccn in rb.eccns.items():
+        text = eccn.in_force(v.effective)
+        if text is not None:
+            texts.append({"eccn": name, **text.model_dump(mode="json", exclude_none=True)})
+    return RuleVersion(version=v, texts=texts)

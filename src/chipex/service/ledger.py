@@ -125,6 +125,30 @@ def cancel(key: str, req: CancelRequest, *, actor: str | None, db: str | None = 
     return _outcome(ledger_for(db, actor).cancel(key, reason=req.reason, on=req.date))
 
 
+class ReturnRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    units: int = Field(gt=0, description="how many units of the shipment came back")
+    evidence: str = Field(min_length=1, max_length=500, description="RMA, bill of lading, document id")
+    date: dt.date | None = None
+    key: str | None = Field(None, description="this return's own key (default: the evidence)")
+
+
+class ReturnResult(BaseModel):
+    key: str = Field(description="the shipped reservation's key")
+    event: int
+    replayed: bool
+    returned: int = Field(description="units of the shipment back in all")
+    line: dict[str, Any]
+
+
+def return_units(key: str, req: ReturnRequest, *, actor: str | None, db: str | None = None) -> ReturnResult:
+    """Units of a shipment that came back (as `chipex ledger return`): re-credits exactly those."""
+    o = ledger_for(db, actor).return_units(
+        key, units=req.units, evidence=req.evidence, on=req.date, return_key=req.key
+    )
+    return ReturnResult(key=o.key, event=o.seq, replayed=o.replayed, returned=o.returned, line=o.line)
+
+
 class CapsResult(BaseModel):
     country: str | None
     as_of: str
@@ -164,3 +188,88 @@ def export(fmt: Literal["csv", "jsonl"], *, db: str | None = None) -> str:
     buf = io.StringIO()
     ledger_for(db, None).export(buf, fmt)
     return buf.getvalue()
+
+
+class TrailEvent(BaseModel):
+    seq: int
+    at: str
+    actor: str
+    kind: str
+    subject: str
+    payload: dict[str, Any]
+    hash: str
+
+
+class QuantityUse(BaseModel):
+    """One quantity of a licence split by what happened to it (amounts in the quantity's unit)."""
+
+    unit: str
+    granted: str
+    reserved: str = Field(description="held by reservations not yet shipped")
+    shipped: str = Field(description="drawn by shipments, before returns")
+    returned: str = Field(description="re-credited by recorded returns")
+    remaining: str
+
+
+class LicenceDesk(BaseModel):
+    licence: dict[str, Any]
+    quantities: list[QuantityUse]
+    reservations: list[dict[str, Any]]
+    trail: list[TrailEvent] = Field(description="every audit event about it, in log order")
+
+
+def licence_desk(number: str, *, db: str | None = None) -> LicenceDesk:
+    """A licence with granted / reserved / shipped / returned / remaining per quantity, from the
+    draws its reservations, shipments and returns recorded, and its audit trail."""
+    return _desk(licence(number, db=db), _log(db))
+
+
+def licence_desks(*, db: str | None = None) -> list[LicenceDesk]:
+    """`licence_desk` of every licence, reading the audit log once."""
+    log = _log(db)
+    return [_desk(licence(r.licence["number"], db=db), log) for r in licences(db=db)]
+
+
+def _log(db: str | None) -> list[TrailEvent]:
+    import json
+
+    rows = (json.loads(row) for row in export("jsonl", db=db).splitlines())
+    return [TrailEvent(**{**ev, "payload": json.loads(ev["payload"])}) for ev in rows]
+
+
+def _desk(res: LicenceResult, log: list[TrailEvent]) -> LicenceDesk:
+    from fractions import Fraction
+
+    from chipex.ledger.ledger import RETURN_MARK
+    from chipex.ledger.records import fmt_amount
+
+    number = res.licence["number"]
+    status = {r["key"]: r["status"] for r in res.reservations or []}
+    trail = [
+        ev
+        for ev in log
+        if (ev.kind == "licence.added" and ev.subject == number)
+        or (ev.kind.startswith("reservation.") and ev.subject.split(RETURN_MARK)[0] in status)
+    ]
+    quantities = []
+    for q in res.quantities:
+        split = {"reserved": Fraction(0), "shipped": Fraction(0), "returned": Fraction(0)}
+        for ev in trail:
+            for d in ev.payload.get("draws", []):
+                if d["bucket"] != q["bucket"]:
+                    continue
+                if ev.kind == "reservation.made" and status[ev.subject] in ("reserved", "shipped"):
+                    split[status[ev.subject]] += Fraction(d["amount"])
+                elif ev.kind == "reservation.returned":
+                    split["returned"] -= Fraction(d["amount"])  # a return's draws are negative
+        quantities.append(
+            QuantityUse(
+                unit=q["unit"],
+                granted=q["limit"],
+                remaining=q["remaining"],
+                **{k: fmt_amount(v) for k, v in split.items()},
+            )
+        )
+    return LicenceDesk(
+        licence=res.licence, quantities=quantities, reservations=res.reservations or [], trail=trail
+    )

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chipex.errors import ChipexError
 from chipex.service.common import Explained, Regime
 
 
@@ -167,16 +168,27 @@ class PlaneRequest(BaseModel):
 def plane(req: PlaneRequest) -> Explained:
     """The data behind the TPP x performance-density chart: every chip's figures and status, and the
     rule's lines (each prong's bound) on the date."""
+    from chipex.rules import default_rulebook
+
+    on = _on(req.as_of)
+    data = _plane(on, default_rulebook())
+    return Explained(
+        kind="plane",
+        explanation=f"{len(data['chips'])} chips classified on {on} under {data['text'] or 'no 3A090 text'}",
+        data=data,
+    )
+
+
+def _plane(on: dt.date, rulebook) -> dict:
     from chipex.catalog import default_catalog
     from chipex.core.classify import classify
 
-    on = _on(req.as_of)
     cat = default_catalog()
     chips = []
     for c in cat:
         if c.kind == "system":
             continue
-        r = classify(c, on, catalog=cat)
+        r = classify(c, on, catalog=cat, rulebook=rulebook)
         chips.append(
             {
                 "id": c.id,
@@ -189,9 +201,7 @@ def plane(req: PlaneRequest) -> Explained:
                 "released": c.released.value.isoformat() if c.released else None,
             }
         )
-    from chipex.rules import default_rulebook
-
-    text = default_rulebook().eccns["3A090"].in_force(on)
+    text = rulebook.eccns["3A090"].in_force(on)
     lines = []
     for para in text.paragraphs if text else []:
         for prong in para.all:
@@ -200,8 +210,57 @@ def plane(req: PlaneRequest) -> Explained:
                     {"paragraph": para.id, "metric": prong.metric, "bound": k, "value": float(v)}
                     for k, v in prong.bounds().items()
                 ]
+    return {"as_of": on.isoformat(), "text": text.id if text else None, "chips": chips, "lines": lines}
+
+
+class ReformRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: str = "today"
+    reform: str = Field(max_length=200_000, description="a reform file's YAML text (chipex --reform)")
+    name: str = Field("reform.yaml", max_length=200, description="the file's name, for messages")
+
+
+def reform(req: ReformRequest) -> Explained:
+    """The plane on a date under the rule data as shipped and with one reform applied, side by side,
+    and every catalog item whose status the reform changes (the reform is applied to this request
+    only, never to the process's rulebook)."""
+    import tempfile
+    from pathlib import Path
+
+    from chipex.analysis.policy.common import resolve_date
+    from chipex.analysis.policy.diff import diff as run
+    from chipex.analysis.policy.diff import summary_line
+    from chipex.catalog import default_catalog
+    from chipex.rules import build_rulebook, load_raw, load_rulebook
+    from chipex.rules.reform import apply_reforms, load_reform
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / (Path(req.name).name or "reform.yaml")
+        path.write_text(req.reform, encoding="utf-8")
+        try:
+            meta = load_reform(path)
+            reformed = build_rulebook(apply_reforms(load_raw(), [path]))
+        except ChipexError as exc:
+            exc.file = req.name  # not the temporary copy's path
+            raise
+    base = load_rulebook()
+    on, label = resolve_date(req.as_of, base)
+    d = run((on, label), (on, label), catalog=default_catalog(), rulebook_a=base, rulebook_b=reformed,
+            reforms=[meta.name])  # fmt: skip
     return Explained(
-        kind="plane",
-        explanation=f"{len(chips)} chips classified on {on} under {text.id if text else 'no 3A090 text'}",
-        data={"as_of": on.isoformat(), "text": text.id if text else None, "chips": chips, "lines": lines},
+        kind="reform",
+        explanation=summary_line(d),
+        data={
+            "reform": meta.model_dump(mode="json", exclude={"changes"}),
+            "baseline": _plane(on, base),
+            "reformed": _plane(on, reformed),
+            "diff": d.to_dict(),
+        },
     )
+
+
+def shipped_reforms() -> dict[str, str]:
+    """The reform files shipped with chipex (rules/reforms/), by file name: their YAML text."""
+    from chipex.rules import RULES_DIR
+
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted((RULES_DIR / "reforms").glob("*.yaml"))}

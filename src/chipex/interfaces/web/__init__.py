@@ -18,13 +18,16 @@ def _is_page(request: Request) -> bool:
 
 
 def mount(app: FastAPI) -> None:
-    from chipex.interfaces.web import audit, books, pages, report, reviews
+    from chipex.interfaces.web import audit, books, chips, lab, licences, pages, report, reviews
     from chipex.interfaces.web.render import STATIC, page
 
     app.include_router(pages.router)
     app.include_router(books.router)
     app.include_router(audit.router)
     app.include_router(reviews.router)
+    app.include_router(licences.router)
+    app.include_router(lab.router)
+    app.include_router(chips.router)
     app.include_router(report.router, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -23,6 +23,10 @@ NAV = (
     ("/books", "Upload a book", "read"),
     ("/reviews", "Screening reviews", "read"),
     ("/audit", "Audit", "read"),
+    ("/licences", "Licences and caps", "read"),
+    ("/lab", "Policy lab", "lab"),
+    ("/chips", "Chips", "read"),
+    ("/rules", "Rules", "read"),
 )
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))

@@ -156,6 +156,14 @@ class CapsResult(BaseModel):
     caps: list[dict[str, Any]]
 
 
+def authorizations() -> dict[str, str]:
+    """The authorizations a reservation may be made under without a licence number, with their
+    text (rules/caps.yaml `authorizations`; 'licence' is an individual licence, named instead)."""
+    from chipex.ledger.caps import default_caps
+
+    return {k: v for k, v in default_caps().data.authorizations.items() if k != "licence"}
+
+
 def caps(
     *,
     country: str | None,

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from chipex.interfaces.web.render import page
-from chipex.interfaces.web.session import Session, page_user
+from chipex.interfaces.web.session import Auth
 from chipex.service import ledger
-from chipex.service.users import User
 
 router = APIRouter(include_in_schema=False)
-Auth = Annotated[tuple[User, Session], Depends(page_user)]
 
 
 @router.get("/audit")

@@ -7,18 +7,16 @@ import tempfile
 from pathlib import Path as FsPath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from chipex.errors import ChipexError
 from chipex.interfaces.web.render import page
-from chipex.interfaces.web.session import Session, check_csrf, page_user
+from chipex.interfaces.web.session import Auth, posted_form
 from chipex.service import jobs
 from chipex.service.orders import read_joined
-from chipex.service.users import User
 
 router = APIRouter(include_in_schema=False)
-Auth = Annotated[tuple[User, Session], Depends(page_user)]
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 SHOWN = 1000  # result rows shown on the page (the downloads hold them all)
 COLUMNS = ("line", "date", "item", "quantity", "destination", "eccn", "license_required", "reasons",
@@ -45,9 +43,8 @@ def books_form(request: Request, auth: Auth) -> Response:
 
 @router.post("/books")
 async def upload(request: Request, auth: Auth) -> Response:
-    user, session = auth
-    form = await request.form()
-    check_csrf(session, str(form.get("csrf", "")))
+    user = auth[0]
+    form = await posted_form(request, auth)
     file = form.get("file")
     if file is None or isinstance(file, str) or not file.filename:
         return page(request, "books.html", status=422, auth=auth, error="choose a book file to upload")

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import Response
 
 from chipex.errors import ChipexError
 from chipex.interfaces.web.render import page
-from chipex.interfaces.web.session import Session, page_user
+from chipex.interfaces.web.session import Auth
 from chipex.service import catalog, policy
-from chipex.service.users import User
 
 router = APIRouter(include_in_schema=False)
-Auth = Annotated[tuple[User, Session], Depends(page_user)]
 Name = Annotated[str, Path(max_length=200)]
 
 

@@ -8,20 +8,18 @@ import csv
 import datetime as dt
 import functools
 import io
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from chipex.errors import ChipexError
 from chipex.interfaces.web import charts
 from chipex.interfaces.web.render import page
-from chipex.interfaces.web.session import Session, check_csrf, page_user, require_page
+from chipex.interfaces.web.session import Auth, posted_form, require_page
 from chipex.service import catalog, policy
-from chipex.service.users import User
 
 router = APIRouter(include_in_schema=False)
-Auth = Annotated[tuple[User, Session], Depends(page_user)]
 FIGURES = ("dense_tops", "die_area_mm2", "interconnect_gbps", "memory_bandwidth_gbps", "tpp_published")
 
 
@@ -84,10 +82,7 @@ MAX_REFORM = 200_000  # bytes of YAML
 
 @router.post("/lab/reform")
 async def reform(request: Request, auth: Auth) -> Response:
-    user, session = auth
-    form = await request.form()
-    check_csrf(session, str(form.get("csrf", "")))
-    require_page(user, "lab")
+    form = await posted_form(request, auth, "lab")
     as_of, shipped, upload = (
         str(form.get("as_of", "")).strip()[:20],
         str(form.get("shipped", "")),

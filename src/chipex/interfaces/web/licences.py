@@ -7,20 +7,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
 from chipex.errors import ChipexError
 from chipex.interfaces.web.render import page
-from chipex.interfaces.web.session import Session, check_csrf, page_user, require_page
+from chipex.interfaces.web.session import Auth, posted_form
 from chipex.service import catalog, ledger
-from chipex.service.users import User
 
 router = APIRouter(include_in_schema=False)
-Auth = Annotated[tuple[User, Session], Depends(page_user)]
 Number = Annotated[str, Path(max_length=200)]
-AUTHORIZATIONS = ("LPP", "AIA", "NVEU", "UVEU", "ACM", "NAC", "NLR")
 RESERVE_FIELDS = (
     ("item", "Chip or system", "H100"),
     ("units", "Units", "10"),
@@ -54,7 +51,7 @@ def _page(
     ctx.setdefault("values", {})
     ctx.setdefault("errors", [])
     return page(request, "licences.html", status=status, auth=auth, desks=desks, caps=caps,
-                cap_errors=cap_errors, authorizations=AUTHORIZATIONS, country=country, as_of=as_of, fields=RESERVE_FIELDS,
+                cap_errors=cap_errors, authorizations=list(ledger.authorizations()), country=country, as_of=as_of, fields=RESERVE_FIELDS,
                 chips=catalog.chips(), **ctx)  # fmt: skip
 
 
@@ -65,10 +62,8 @@ def licences(request: Request, auth: Auth, country: str = "", as_of: str = "") -
 
 @router.post("/licences/reserve")
 async def reserve(request: Request, auth: Auth) -> Response:
-    user, session = auth
-    form = await request.form()
-    check_csrf(session, str(form.get("csrf", "")))
-    require_page(user, "ledger:write")
+    user = auth[0]
+    form = await posted_form(request, auth, "ledger:write")
     values = {k: str(form.get(k, "")).strip() for k, _, _ in RESERVE_FIELDS}
     values["licence"] = str(form.get("licence", "")).strip()
     values["under"] = str(form.get("under", "")).strip()
@@ -113,10 +108,8 @@ async def act(
     number: Number, action: Literal["ship", "cancel", "return"], request: Request, auth: Auth
 ) -> Response:
     """Ship or cancel a reservation, or record units of a shipment that came back."""
-    user, session = auth
-    form = await request.form()
-    check_csrf(session, str(form.get("csrf", "")))
-    require_page(user, "ledger:write")
+    user = auth[0]
+    form = await posted_form(request, auth, "ledger:write")
     fields, run = ACTIONS[action]
     body = {k: v for k in fields if (v := str(form.get(k, "")).strip())}
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -14,20 +14,18 @@ from chipex.interfaces.web.render import page
 from chipex.interfaces.web.session import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
-    Session,
+    Auth,
     check_csrf,
     cookie_args,
-    page_user,
+    posted_form,
     require_page,
     sessions,
     signed_in,
     verify_key,
 )
 from chipex.service import catalog, orders
-from chipex.service.users import User
 
 router = APIRouter(include_in_schema=False)
-Auth = Annotated[tuple[User, Session], Depends(page_user)]
 ORDER_FIELDS = (
     ("item", "Chip or system", "H100, 8x H100, DGX H100"),
     ("quantity", "Quantity (units)", "8"),
@@ -111,9 +109,8 @@ def check_form(request: Request, auth: Auth) -> Response:
 
 @router.post("/check")
 async def check(request: Request, auth: Auth) -> Response:
-    user, session = auth
-    form = await request.form()
-    check_csrf(session, str(form.get("csrf", "")))
+    user = auth[0]
+    form = await posted_form(request, auth)
     values = {k: str(form.get(k, "")).strip() for k, _, _ in ORDER_FIELDS}
     values["regime"] = str(form.get("regime", "as-enforced"))
     body = {k: v for k, v in values.items() if v}

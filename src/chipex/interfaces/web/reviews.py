@@ -3,20 +3,16 @@ score and features; officers confirm or clear with a reason; Entity List clears 
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
 from chipex.errors import ChipexError
 from chipex.interfaces.web.render import page
-from chipex.interfaces.web.session import Session, check_csrf, page_user, require_page
+from chipex.interfaces.web.session import Auth, posted_form
 from chipex.service import reviews
-from chipex.service.users import User
 
 router = APIRouter(include_in_schema=False)
-Auth = Annotated[tuple[User, Session], Depends(page_user)]
 
 
 def _page(request: Request, auth, *, status: int = 200, outcome=None, error=None) -> Response:
@@ -32,10 +28,8 @@ def queue(request: Request, auth: Auth) -> Response:
 
 @router.post("/reviews")
 async def decide(request: Request, auth: Auth) -> Response:
-    user, session = auth
-    form = await request.form()
-    check_csrf(session, str(form.get("csrf", "")))
-    require_page(user, "screening:review")
+    user = auth[0]
+    form = await posted_form(request, auth, "screening:review")
     try:
         req = reviews.ReviewDecision.model_validate(
             {k: str(form.get(k, "")).strip() for k in ("name", "entry_id", "decision", "reason")}

@@ -14,9 +14,11 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.datastructures import FormData
 
 from chipex.service.users import User, authenticate
 
@@ -94,6 +96,21 @@ def page_user(request: Request) -> tuple[User, Session]:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise HTTPException(303, "sign in first", headers={"Location": f"/signin?next={target}"})
     return found
+
+
+Auth = Annotated[tuple[User, Session], Depends(page_user)]  # a page's signed-in user and session
+
+
+async def posted_form(
+    request: Request, auth: tuple[User, Session], permission: str | None = None
+) -> FormData:
+    """A posted form's fields, once its CSRF token (and the permission, when one is needed) is checked."""
+    user, session = auth
+    form = await request.form()
+    check_csrf(session, str(form.get("csrf", "")))
+    if permission:
+        require_page(user, permission)
+    return form
 
 
 def check_csrf(session: Session, token: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import pycountry
 
@@ -49,18 +49,25 @@ class Countries:
         error listing them, never a guess (issue 11: no fuzzy matching)."""
         text = " ".join(value.split())
         key = text.casefold()
-        amb = {k.casefold(): v for k, v in self.data.ambiguous.items()}
+        amb, regions, folded = self._spellings
         if key in amb:
             shown = ", ".join(f"{c} ({self.label(c)})" for c in amb[key])
             return None, f"ambiguous country '{text}': could be {shown}; give the ISO code"
-        regions = {r.casefold(): r for r in self.data.regions}
-        folded = {k.casefold(): v for k, v in self.data.names.items()}
         found = regions.get(key) or folded.get(key) or iso_code(text)
         if found:
             return found, None
         near = difflib.get_close_matches(key, [*folded, *_iso_index()], n=3, cutoff=0.85)
         hint = f"; close: {', '.join(near)}" if near else ""
         return None, f"unknown country '{text}' (use an ISO 3166 code, an ISO name or an EAR name{hint})"
+
+    @cached_property
+    def _spellings(self) -> tuple[dict[str, list[str]], dict[str, str], dict[str, str]]:
+        """countries.yaml's ambiguous names, region codes and EAR names, case-folded (built once)."""
+        return (
+            {k.casefold(): v for k, v in self.data.ambiguous.items()},
+            {r.casefold(): r for r in self.data.regions},
+            {k.casefold(): v for k, v in self.data.names.items()},
+        )
 
     def label(self, code: str) -> str:
         region = self.data.regions.get(code)

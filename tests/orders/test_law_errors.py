@@ -163,3 +163,39 @@ def test_a_book_carries_the_scope_on_every_line(tmp_path):
     for r in rows:
         assert "742.6(a)(6)" in r["checked"] and "744.6" in r["not_checked"]
     assert "headquartered-in" in rows[0]["checked"] and "headquartered-in" in rows[1]["not_checked"]
+
+
+def test_one_order_prints_its_scope_in_the_terminal():
+    from tests.chipex_cli import run_chipex
+
+    r = run_chipex(
+        "check", "--item", "L4", "--quantity", "1", "--to", "FR", "--date", "2026-08-01", "--no-screen"
+    )
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.replace("\n", " ")
+    assert "checked: chipex rule data" in out and "not checked: " in out and "744.6" in out
+
+
+# ---- rule data by confidence (`chipex rules --confidence`, README) ----
+
+
+def test_confidence_counts_match_the_data_and_the_readme():
+    from tests.chipex_cli import run_chipex
+
+    from chipex.rules import default_rulebook
+
+    r = run_chipex("rules", "--confidence", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = {x["rules"]: x for x in json.loads(r.stdout)}
+    rb = default_rulebook()
+    versions = rows["rule versions (timeline.yaml)"]
+    assert versions["total"] == len(rb.versions)
+    assert versions["verified"] == sum(v.confidence == "verified" for v in rb.versions)
+    policies = rows["licence review policies"]
+    assert policies["from-memory"] == sum(p.confidence == "from-memory" for p in rb.licensing.policies)
+    # the README table is this output
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("<!-- confidence-counts -->")[1].split("<!-- /confidence-counts -->")[0]
+    for name, row in rows.items():
+        cells = f"| {name} | {row['verified']} | {row['secondary']} | {row['from-memory']} | {row['total']} |"
+        assert cells in table, f"README confidence table out of date: run chipex rules --confidence ({name})"

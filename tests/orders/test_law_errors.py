@@ -115,6 +115,14 @@ def test_a_delivery_inside_the_united_states_is_not_an_export(date):
     ]
 
 
+def test_an_is_informed_letter_by_headquarters_does_not_reach_a_us_delivery():
+    # NVIDIA 8-K (2025-04-15): licence to export the H20 to China/D:5 "or to companies headquartered"
+    # there; a delivery inside the US is no export (734.13), so the letter does not reach it
+    kw = dict(date="2025-06-01", item="H20", quantity=1, end_user_hq="CN", exporter="NVIDIA")
+    assert not check_order(destination="US", **kw)["license_required"]
+    assert check_order(destination="MY", **kw)["license_required"]
+
+
 def test_no_licence_exception_overcomes_the_headquartered_in_rule_as_first_printed():
     # 744.23(c) as of 88 FR 73495: "No license exceptions may overcome the prohibition described in
     # paragraph (a)"; from 89 FR 23886 (a)(3)(i) may be overcome by those of 740.2(a)(9)(ii) (NAC).
@@ -199,3 +207,12 @@ def test_confidence_counts_match_the_data_and_the_readme():
     for name, row in rows.items():
         cells = f"| {name} | {row['verified']} | {row['secondary']} | {row['from-memory']} | {row['total']} |"
         assert cells in table, f"README confidence table out of date: run chipex rules --confidence ({name})"
+
+
+def test_nac_and_aca_only_where_740_8_a_allows_them():
+    # 740.8(a) as of 89 FR 23884: NAC to Macau/D:5 or an entity headquartered there, wherever located;
+    # ACA to or within D:1/D:4 other than Macau/D:5. The UAE (A:5 in 2026, named in 3A090.b) is neither.
+    uae = check_order(date="2026-08-01", item="L40", quantity=1, destination="AE")
+    assert uae["license_required"] and excs(uae) == set()
+    assert "ACA" in excs(check_order(date="2024-07-01", item="L40", quantity=1, destination="SA"))
+    assert excs(check_order(date="2024-07-01", item="L40", quantity=1, destination="CN")) == {"NAC"}

@@ -174,8 +174,9 @@ class OrderEngine:
         where = group_test(
             t, ("dest",), GroupTest(any_of=letter.destinations, none_of=letter.destinations_except)
         )
-        if letter.headquartered_in:
-            where = where | group_test(t, HQ, GroupTest(any_of=letter.headquartered_in))
+        if letter.headquartered_in:  # a delivery inside the US is not an export (15 CFR 734.13)
+            abroad = ~group_test(t, ("dest",), GroupTest(any_of=["US"]))
+            where = where | (group_test(t, HQ, GroupTest(any_of=letter.headquartered_in)) & abroad)
         in_force = periods_in(t, self.periods.where(lambda s: letter.in_force(s)))
         base = in_force & t[letter_flag(letter.id)] & where
         informed = t.exporter_norm == letter.informed.lower()

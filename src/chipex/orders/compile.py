@@ -46,10 +46,13 @@ def group_test(t: Table, prefixes: tuple[str, ...], test: GroupTest) -> BooleanV
         cond = cond & anyc
     for token in test.none_of:
         cond = cond & ~_in(t, prefixes, token)
+    for code in test.named:  # named in the text: in, whatever the group exclusion says
+        cond = cond | _in(t, prefixes, code)
     return cond
 
 
 HQ = ("eu", "pa")  # the end user's headquarters, and its ultimate parent's
+HQ_COLUMNS = ("end_user_hq", "parent_hq")
 
 
 def item_flag(prefix: str) -> str:
@@ -85,6 +88,12 @@ def when_expr(t: Table, w: When) -> BooleanValue:
         cond = cond & ~group_test(t, ("dest",), w.destination_outside)
     if w.headquartered:
         cond = cond & group_test(t, HQ, w.headquartered)
+    if w.end_user_headquartered:
+        cond = cond & group_test(t, ("eu",), w.end_user_headquartered)
+    if w.headquartered_tier:  # every HQ given is in one of the tiers (an HQ not given: see explain)
+        for p, column in zip(HQ, HQ_COLUMNS, strict=True):
+            tier_ok = t[f"{p}_tier"].isin(w.headquartered_tier).fill_null(False)
+            cond = cond & (tier_ok | t[column].isnull())
     if w.ship_from:
         cond = cond & group_test(t, ("from",), w.ship_from)
     if w.end_use:

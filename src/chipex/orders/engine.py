@@ -20,6 +20,7 @@ from chipex.core.classify import Classification
 from chipex.errors import ChipexError
 from chipex.orders.compile import HQ, group_test, item_prefixes, periods_in, when_expr
 from chipex.orders.red_flags import red_flags_column
+from chipex.orders.scope import scope_columns
 from chipex.orders.tables import CountryTables, ItemStatus, Periods, item_status_table, letter_flag
 from chipex.rules import Rulebook
 from chipex.rules.countries import REGIMES
@@ -48,6 +49,8 @@ RESULT_COLUMNS = [
     "policy",
     "policy_rule",
     "depends_on",
+    "checked",
+    "not_checked",
     "party_entries",
     "list_snapshot",
     "tpp_total",
@@ -154,6 +157,12 @@ class OrderEngine:
         few boolean operations per rule)."""
         t = lines.mutate(period=self._period_expr(lines), exporter_norm=lines.exporter.strip().lower())
         t = self.determine(self.enrich(t, backend))
+        scope = scope_columns(t, self.rulebook, self.periods)  # rules/scope.yaml: what was checked
+        t = t.mutate(
+            checked=scope["checked"],
+            not_checked=scope["not_checked"],
+            depends_on=t.depends_on.concat(scope["scope_depends"]),
+        )
         return (
             t.mutate(
                 tpp_total=(t.tpp_item * t.quantity).cast("decimal(38,6)"),
@@ -170,8 +179,9 @@ class OrderEngine:
         where = group_test(
             t, ("dest",), GroupTest(any_of=letter.destinations, none_of=letter.destinations_except)
         )
-        if letter.headquartered_in:
-            where = where | group_test(t, HQ, GroupTest(any_of=letter.headquartered_in))
+        if letter.headquartered_in:  # a delivery inside the US is not an export (15 CFR 734.13)
+            abroad = ~group_test(t, ("dest",), GroupTest(any_of=["US"]))
+            where = where | (group_test(t, HQ, GroupTest(any_of=letter.headquartered_in)) & abroad)
         in_force = periods_in(t, self.periods.where(lambda s: letter.in_force(s)))
         base = in_force & t[letter_flag(letter.id)] & where
         informed = t.exporter_norm == letter.informed.lower()

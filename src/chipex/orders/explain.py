@@ -11,6 +11,7 @@ from typing import Any
 from chipex.core import DISCLAIMER
 from chipex.orders.engine import OrderEngine
 from chipex.orders.red_flags import inquiries
+from chipex.rules.model import When
 
 
 def split_ids(value: str | None) -> list[str]:
@@ -26,6 +27,17 @@ def _where(code: str | None, on: dt.date, engine: OrderEngine) -> str:
     if code in engine.rulebook.countries.data.regions:  # 15 CFR 746.6: Crimea, DNR, LNR
         shown = f"{code} ({engine.rulebook.countries.label(code)})"
     return f"{shown} [{', '.join(groups) or 'no listed group'}]"
+
+
+def _hq_missing(when: When, row: dict[str, Any]) -> list[str]:
+    """An exception whose headquarters test passed because an HQ was not given (e.g. AIA, 740.27(a))."""
+    if not when.headquartered_tier:
+        return []
+    labels = {
+        "end_user_hq": "end user's headquarters",
+        "parent_hq": "ultimate parent's headquarters (if any)",
+    }
+    return [label for col, label in labels.items() if not row[col]]
 
 
 def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: bool = True) -> dict[str, Any]:
@@ -105,7 +117,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
             "citation": e.citation,
             "confidence": e.confidence,
             "conditions": e.conditions,
-            "missing": e.missing,
+            "missing": e.missing + _hq_missing(e.when, row),
         }
         for e in (excs[i] for i in split_ids(row["exceptions"]))
     ]
@@ -138,6 +150,8 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
         "exceptions": exceptions,
         "policy": policy,
         "depends_on": depends,
+        "checked": split_ids(row["checked"]),  # rules/scope.yaml: the parts of the EAR evaluated
+        "not_checked": split_ids(row["not_checked"]),
         "regime": engine.regime,
         "rule_version": version.id if version else None,
         "tpp_total": float(row["tpp_total"]) if row["tpp_total"] is not None else None,

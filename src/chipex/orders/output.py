@@ -27,7 +27,7 @@ import duckdb
 from chipex.errors import ChipexError, OutputError
 from chipex.orders.reading import file_format, sql_str
 
-LIST_COLUMNS = ("reasons", "exceptions", "depends_on")
+LIST_COLUMNS = ("reasons", "exceptions", "depends_on", "checked", "not_checked")
 FORMULA_START = "^[=+\\-@\t\r]"  # OWASP: characters that make a spreadsheet read a cell as a formula
 XLSX_MAX_ROWS = 1_048_576
 _TMP = re.compile(r"^\.(?P<name>.+)\.chipex-(?P<pid>\d+)-[^.]+\.tmp$")

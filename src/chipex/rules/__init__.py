@@ -17,7 +17,16 @@ from chipex.datafiles import read_yaml, validate
 from chipex.errors import ChipexError
 from chipex.rules.countries import Countries
 from chipex.rules.flags import Hubs, RedFlags
-from chipex.rules.model import CountriesData, Eccn, Letter, Licensing, LicensingPart, Version
+from chipex.rules.model import (
+    CountriesData,
+    Eccn,
+    Letter,
+    Licensing,
+    LicensingPart,
+    Scope,
+    ScopeEntry,
+    Version,
+)
 
 RULES_DIR = Path(__file__).parent
 
@@ -36,6 +45,7 @@ class Rulebook:
     licensing: Licensing
     red_flags: RedFlags  # red_flags.yaml: inquiries, never a licence decision
     hubs: Hubs  # hubs.yaml: dated transshipment-hub events
+    scope: tuple[ScopeEntry, ...] = ()  # scope.yaml: what every answer checked and did not
 
     def version_on(self, on: dt.date) -> Version | None:
         """The latest rule version in force on a date (None before the first)."""
@@ -120,7 +130,10 @@ def build_rulebook(raw: dict[str, Any]) -> Rulebook:
     licensing = _licensing(raw)
     red_flags = validate(RedFlags, raw.get("red_flags.yaml"), file="red_flags.yaml")
     hubs = validate(Hubs, raw.get("hubs.yaml"), file="hubs.yaml")
-    return Rulebook(tuple(versions), eccns, tuple(letters), countries, licensing, red_flags, hubs)
+    scope = validate(Scope, raw.get("scope.yaml"), file="scope.yaml")
+    return Rulebook(
+        tuple(versions), eccns, tuple(letters), countries, licensing, red_flags, hubs, tuple(scope.entries)
+    )
 
 
 def load_rulebook(rules_dir: Path = RULES_DIR) -> Rulebook:

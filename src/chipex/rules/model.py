@@ -270,10 +270,20 @@ Regime = Literal["as-enforced", "as-printed"]
 
 
 class GroupTest(_Strict):
-    """Membership test on a country: any_of / none_of country groups ('D:5') or ISO codes ('MO')."""
+    """Membership test on a country: any_of / none_of country groups ('D:5') or ISO codes ('MO');
+    `named` are ISO codes the text names explicitly, in whatever group exclusion (issue 10, error 1)."""
 
     any_of: list[str] = []
     none_of: list[str] = []
+    named: list[str] = []
+
+    @field_validator("named")
+    @classmethod
+    def _codes(cls, v: list[str]) -> list[str]:
+        bad = [c for c in v if ":" in c]
+        if bad:
+            raise ValueError(f"named takes ISO codes, not country groups: {bad}")
+        return v
 
 
 class When(_Strict):
@@ -283,6 +293,8 @@ class When(_Strict):
     destination: GroupTest | None = None
     destination_outside: GroupTest | None = None
     headquartered: GroupTest | None = None
+    end_user_headquartered: GroupTest | None = None  # the end user's own HQ, not its parent's
+    headquartered_tier: list[int] = []  # AI Diffusion tiers of the end user's and the parent's HQ (both)
     end_use: list[str] = []
     ship_from: GroupTest | None = None
     datacenter: bool | None = None
@@ -370,3 +382,28 @@ class Licensing(_Strict):
             if dup:
                 raise ValueError(f"{kind} ids must be unique across the licensing files: {dup}")
         return self
+
+
+class ScopeEntry(_Strict):
+    """One part of the law a determination evaluated, or cannot know (rules/scope.yaml)."""
+
+    id: str
+    kind: Literal["checked", "not_checked", "depends_on"]
+    text: str = Field(pattern=r"^[^;]+$")
+    citation: str
+    needs: list[str] = []
+    not_given: str | None = Field(None, pattern=r"^[^;]+$", description="shown when `needs` fails")
+    value: Literal["rule_version", "list_snapshot"] | None = None
+    when: When | None = None
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> ScopeEntry:
+        if (self.when is not None) != (self.kind == "depends_on"):
+            raise ValueError("`when` is given exactly for depends_on entries")
+        if self.kind != "checked" and (self.needs or self.value or self.not_given):
+            raise ValueError("`needs`, `not_given` and `value` are for checked entries")
+        return self
+
+
+class Scope(_Strict):
+    entries: list[ScopeEntry] = Field(min_length=1)

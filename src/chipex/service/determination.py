@@ -3,7 +3,7 @@
 `Determination` is what every JSON path writes (one order, a book's `--json` lines, a `.jsonl`
 results file, the HTTP API, the Python API). Tabular files (CSV, Parquet, XLSX) hold its flat
 projection, `DeterminationRow`: the same top-level names, with the lists (`reasons`, `exceptions`,
-`depends_on`) as lists of ids in Parquet and joined by ';' in CSV and XLSX (a trailing '?' marks a
+`depends_on`, `checked`, `not_checked`) as lists of ids in Parquet and joined by ';' in CSV and XLSX (a trailing '?' marks a
 reason that depends on a fact the order does not give), `red_flags` joined by ';', and `policy` as
 the policy's name. Both JSON Schemas are generated from these
 models into docs/schema/ (`python -m chipex.service.schema`).
@@ -96,6 +96,12 @@ class Determination(BaseModel):
     exceptions: list[LicenceException] = Field(description="licence exceptions that could apply")
     policy: Policy | None = Field(description="licence review policy when a licence is required")
     depends_on: list[str] = Field(description="facts not in the order the answer turns on")
+    checked: list[str] = Field(
+        description="the parts of the EAR this answer evaluated, with the rule-data version (rules/scope.yaml)"
+    )
+    not_checked: list[str] = Field(
+        description="what this answer cannot know or does not model: a 'no licence required' holds only within this scope"
+    )
     outcomes: dict[str, bool] | None = Field(
         None, description="both answers when the decision depends on a fact not given"
     )
@@ -153,6 +159,8 @@ class DeterminationRow(BaseModel):
     policy: str | None = Field(description="the review policy's name (Determination.policy.policy)")
     policy_rule: str | None = Field(description="the policy's rule id (Determination.policy.rule)")
     depends_on: list[str] | str = Field(description="Determination.depends_on; joined by ';' in CSV/XLSX")
+    checked: list[str] | str = Field(description="Determination.checked; joined by ';' in CSV/XLSX")
+    not_checked: list[str] | str = Field(description="Determination.not_checked; joined by ';' in CSV/XLSX")
     party_entries: str | None = Field(description="Determination.parties")
     list_snapshot: str | None = Field(description="Determination.list_snapshot")
     tpp_total: float | None

@@ -231,9 +231,52 @@ def chips_cmd(
     emit(rows, cols, pick_format(fmt, json_out), title="The catalog", legend=[CHIPS_LEGEND], wide=wide)
 
 
+CONFIDENCES = ("verified", "secondary", "from-memory")
+
+
+def confidence_counts(rb) -> list[dict]:
+    """How many rule versions and licensing rules carry each confidence."""
+    lic = rb.licensing
+    groups = {
+        "rule versions (timeline.yaml)": rb.versions,
+        "licence requirements": lic.requirements,
+        "licence exceptions": lic.exceptions,
+        "licence review policies": lic.policies,
+    }
+    rows = []
+    for name, records in groups.items():
+        row = {"rules": name, **{c: sum(r.confidence == c for r in records) for c in CONFIDENCES}}
+        rows.append(row | {"total": len(records)})
+    return rows
+
+
 @app.command("rules")
-def rules_cmd(json_out: JsonOpt = False, fmt: FormatOpt = None, wide: WideOpt = False) -> None:
+def rules_cmd(
+    json_out: JsonOpt = False,
+    fmt: FormatOpt = None,
+    wide: WideOpt = False,
+    confidence: Annotated[
+        bool, typer.Option("--confidence", help="counts by confidence: rule versions and licensing rules")
+    ] = False,
+) -> None:
     """The rule versions chipex knows, with dates, citations and confidence."""
+    if confidence:
+        cols = [
+            Col("rules", "rules"),
+            *(Col(c, c, right=True) for c in CONFIDENCES),
+            Col("total", "total", right=True),
+        ]
+        legend = "licensing rules: rules/licensing.yaml and the other licensing files; see `chipex rules` for the versions"
+        rows = confidence_counts(default_rulebook())
+        emit(
+            rows,
+            cols,
+            pick_format(fmt, json_out),
+            title="Rule data by confidence",
+            legend=[legend],
+            wide=wide,
+        )
+        return
     versions = default_rulebook().versions
     rows = [v.model_dump(mode="json") for v in versions]
     cols = [

@@ -64,6 +64,9 @@ def _print_one(d: dict) -> None:
         )
     if d.get("determination_id"):
         console.print(f"recorded in the ledger as {d['determination_id']}")
+    # the answer's scope (rules/scope.yaml): a "no licence required" holds only within it
+    console.print(f"checked: {'; '.join(d['checked'])}", highlight=False)
+    console.print(f"[yellow]not checked:[/yellow] {'; '.join(d['not_checked'])}", highlight=False)
     console.print(f"[dim]{DISCLAIMER}[/dim]")
 
 

@@ -61,9 +61,9 @@ def test_story_tells_the_seed(story):
     assert not story[22]["license_required"]
     assert ids(story[24]["reasons"]) == ["listed-party"] and story[24]["policy"] == "Presumption of denial"
     assert "EL 'Sugon'" in story[24]["party_entries"] and "84 FR 29373" in story[24]["party_entries"]
-    # Supercomputer end use in Russia (744.23(a)(1))
-    assert "supercomputer-2023-11" in ids(story[23]["reasons"])
-    assert story[23]["policy"] == "presumption of denial"
+    # A100 for a supercomputer in Russia: 3A090 is not in 744.23(a)(1)'s item list (3A001, 3A991,
+    # 4A994, 5A002, ...; 88 FR 73449), so the licence comes from 742.6 (D:5), not the end use
+    assert ids(story[23]["reasons"]) == ["d145-2023"] and story[23]["policy"] == "presumption of denial"
 
 
 def test_ai_diffusion_printed_versus_enforced():

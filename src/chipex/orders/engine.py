@@ -231,7 +231,18 @@ class OrderEngine:
             policy_rule.substitute({p.id: p.policy for p in lic.policies}),
         )
         required = certain | possible
+        stated = [
+            ibis.ifelse(fired[r.id], "".join(f"{d};" for d in r.depends_on), "")
+            for r in lic.requirements
+            if r.depends_on
+        ]
+        stated += [
+            ibis.ifelse(policy_rule == p.id, "".join(f"{d};" for d in p.depends_on), "")
+            for p in lic.policies
+            if p.depends_on
+        ]
         depends = ibis.ifelse(possible, "is-informed: exporter not given;", "").concat(
+            *[ibis.ifelse(required, s, "").fill_null("") for s in stated],
             ibis.ifelse(t.depends != "", t.depends.concat(";"), "").fill_null(""),
             ibis.ifelse(t.party_flags.notnull(), ibis.literal("red flag: ").concat(t.party_flags, ";"), ""),
             ibis.ifelse(t.party_depends.notnull(), t.party_depends.concat(";"), ""),

@@ -118,6 +118,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
             "citation": p.citation,
             "confidence": p.confidence,
             "note": p.note,
+            "conditions": p.conditions,
         }
     version = rb.version_on(on)
     found = engine.classifications.get((row["item_id"], engine.period_of(on))) if classification else None

@@ -50,9 +50,14 @@ FIELD_TYPES = {
 }
 
 # Declared end-use categories; free text is kept and mapped by keywords (first match wins).
-END_USES = ("datacenter", "supercomputer", "advanced-node fab", "model training", "other")
+END_USES = ("datacenter", "supercomputer", "advanced-node fab", "sme production", "model training", "other")
 _END_USE_WORDS = [
     ("supercomputer", re.compile(r"super ?comput|hpc cluster|exascale")),
+    # 744.23(a)(4): development or production of semiconductor manufacturing equipment
+    (
+        "sme production",
+        re.compile(r"\bsme\b|(semiconductor|wafer|fab) (manufacturing |production )?(equipment|tools?)"),
+    ),
     (
         "advanced-node fab",
         re.compile(r"\bfab\b|foundry|wafer|semiconductor (manufactur|produc)|advanced.node"),

@@ -81,6 +81,15 @@ def letter_flag(letter_id: str) -> str:
     return "lt_" + "".join(ch if ch.isalnum() else "_" for ch in letter_id)
 
 
+def item_has(c: Classification, prefix: str) -> bool:
+    """Does the item's 3A090/4A090 paragraph or its CCL entry (3A991.p, 5A992.z, ...) start with
+    the prefix; "ccl": is it on the CCL at all (not EAR99)."""
+    ccl = c.ccl_eccn or ""
+    if prefix == "ccl":
+        return bool(c.eccn) or (ccl not in ("", "EAR99"))
+    return (c.eccn or "").startswith(prefix) or ccl.startswith(prefix)
+
+
 def item_status_table(
     items: list[ItemStatus],
     periods: list[int],
@@ -119,7 +128,7 @@ def item_status_table(
             rows["dram_bandwidth"].append(_dec(per_chip[2]))
             rows["depends"].append(",".join(c.depends_on))
             for prefix in prefixes:
-                rows.setdefault(item_flag(prefix), []).append((c.eccn or "").startswith(prefix))
+                rows.setdefault(item_flag(prefix), []).append(item_has(c, prefix))
             fired = {r.id for r in c.other_requirements}
             for letter in rb.letters:
                 rows.setdefault(letter_flag(letter.id), []).append(letter.id in fired)

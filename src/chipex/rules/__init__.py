@@ -22,9 +22,10 @@ from chipex.rules.model import CountriesData, Eccn, Letter, Licensing, Licensing
 RULES_DIR = Path(__file__).parent
 
 # The licence rules, in the order their policies are tried (the first policy that matches a line
-# gives its review policy): embargoes (15 CFR part 746) before the advanced-computing rules
-# (parts 742 and 744) before the other end-use and end-user rules. Only licensing.yaml is required.
-LICENSING_FILES = ("embargoes.yaml", "licensing.yaml", "end_uses.yaml")
+# gives its review policy): embargoes (15 CFR part 746), then the 744.23(a)(1)/(a)(2)/(a)(4) end
+# uses (their 744.23(d) presumption of denial governs a line they fire on, before the 742.6(b)
+# policies and the catch-all default), then the advanced-computing rules. Only licensing.yaml is required.
+LICENSING_FILES = ("embargoes.yaml", "end_uses.yaml", "licensing.yaml")
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,9 @@ class Policy(BaseModel):
     citation: str | None = None
     confidence: str | None = None
     note: str | None = None
+    conditions: list[str] = Field(
+        default_factory=list, description="what a licence application must meet under this policy"
+    )
 
 
 class Draw(BaseModel):

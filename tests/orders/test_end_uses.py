@@ -68,3 +68,20 @@ def test_h200_without_ship_from_says_the_policy_depends_on_it():
     assert any(x.startswith("ship_from:") for x in d["depends_on"])
     # the B200 (TPP about 36,000 >= 21,000) is outside the eligible range wherever it ships from
     assert order(item="B200")["policy"]["policy"] == "presumption of denial"
+
+
+def test_ascend_orders_and_classifications_carry_the_gp10_warning():
+    # BIS guidance of 2025-05-13 (GP10): Ascend 910B/910C/910D named; a warning, never a decision
+    from chipex.core.classify import classify
+
+    for chip in ("huawei-ascend-910b", "huawei-ascend-910c"):
+        c = classify(chip, "2026-03-01")
+        assert c.warning_ids == ["gp10-ascend"] and "General Prohibition 10" in c.warnings[0]
+        d = order(item=chip, destination="MY")
+        assert [w["id"] for w in d["warnings"]] == ["gp10-ascend"]
+        assert "736.2(b)(10)" in d["warnings"][0]["citation"]
+    # the guidance's general presumption: other PRC-developed 3A090 ICs (Ascend 950PR)
+    assert classify("huawei-ascend-950pr", "2026-03-01").warning_ids == ["gp10-prc-3a090"]
+    # not before the guidance, and not for a US-designed chip
+    assert classify("huawei-ascend-910b", "2025-05-12").warning_ids == []
+    assert order(item="H100", destination="MY")["warnings"] == []

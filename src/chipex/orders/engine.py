@@ -51,6 +51,7 @@ RESULT_COLUMNS = [
     "list_snapshot",
     "tpp_total",
     "red_flags",
+    "warnings",
 ]
 
 
@@ -256,6 +257,7 @@ class OrderEngine:
             policy=ibis.ifelse(required, policy, None),
             policy_rule=ibis.ifelse(required, policy_rule, None),
             depends_on=depends,
+            warnings=t.warnings.fill_null(""),
         )
 
 

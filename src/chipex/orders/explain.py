@@ -144,6 +144,11 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
         "classification": found.to_dict() if found else None,
         "disclaimer": DISCLAIMER if classification else None,
     }
+    known = rb.warnings.by_id()  # rules/warnings.yaml: shown first, never a decision
+    out["warnings"] = [
+        {"id": w.id, "text": w.text, "citation": w.citation, "confidence": w.confidence}
+        for w in (known[i] for i in split_ids(row["warnings"]))
+    ]
     # red flags: inquiries to make before shipping; they never change license_required
     out["red_flags"] = split_ids(row["red_flags"])
     out["red_flag_inquiries"] = inquiries(

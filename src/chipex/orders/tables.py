@@ -111,6 +111,7 @@ def item_status_table(
             "tpp_item",
             "dram_bandwidth",
             "depends",
+            "warnings",
         )
     }
     classes: dict[tuple[str, int], Classification] = {}
@@ -127,6 +128,7 @@ def item_status_table(
             rows["tpp_item"].append(_dec(c.tpp))
             rows["dram_bandwidth"].append(_dec(per_chip[2]))
             rows["depends"].append(",".join(c.depends_on))
+            rows["warnings"].append(";".join(c.warning_ids))  # rules/warnings.yaml ids
             for prefix in prefixes:
                 rows.setdefault(item_flag(prefix), []).append(item_has(c, prefix))
             fired = {r.id for r in c.other_requirements}
@@ -142,6 +144,7 @@ def item_status_table(
             ("tpp_item", DECIMAL),
             ("dram_bandwidth", DECIMAL),
             ("depends", pa.string()),
+            ("warnings", pa.string()),
         ]
         + [(item_flag(prefix), pa.bool_()) for prefix in prefixes]
         + [(letter_flag(letter.id), pa.bool_()) for letter in rb.letters]

@@ -15,6 +15,7 @@ from typing import Any
 
 from chipex.datafiles import read_yaml, validate
 from chipex.errors import ChipexError
+from chipex.rules.alerts import Warnings
 from chipex.rules.countries import Countries
 from chipex.rules.flags import Hubs, RedFlags
 from chipex.rules.model import CountriesData, Eccn, Letter, Licensing, LicensingPart, Version
@@ -37,6 +38,7 @@ class Rulebook:
     licensing: Licensing
     red_flags: RedFlags  # red_flags.yaml: inquiries, never a licence decision
     hubs: Hubs  # hubs.yaml: dated transshipment-hub events
+    warnings: Warnings  # warnings.yaml: shown with an item, never a decision
 
     def version_on(self, on: dt.date) -> Version | None:
         """The latest rule version in force on a date (None before the first)."""
@@ -121,7 +123,8 @@ def build_rulebook(raw: dict[str, Any]) -> Rulebook:
     licensing = _licensing(raw)
     red_flags = validate(RedFlags, raw.get("red_flags.yaml"), file="red_flags.yaml")
     hubs = validate(Hubs, raw.get("hubs.yaml"), file="hubs.yaml")
-    return Rulebook(tuple(versions), eccns, tuple(letters), countries, licensing, red_flags, hubs)
+    warnings = validate(Warnings, raw.get("warnings.yaml", {}), file="warnings.yaml")
+    return Rulebook(tuple(versions), eccns, tuple(letters), countries, licensing, red_flags, hubs, warnings)
 
 
 def load_rulebook(rules_dir: Path = RULES_DIR) -> Rulebook:

@@ -50,6 +50,15 @@ class Policy(BaseModel):
     )
 
 
+class ItemWarning(BaseModel):
+    """A warning the user must not miss (rules/warnings.yaml, e.g. GP10 for Huawei Ascend chips)."""
+
+    id: str
+    text: str
+    citation: str
+    confidence: str
+
+
 class Draw(BaseModel):
     """What the line would draw on a licence or cap in the ledger, and what is left."""
 
@@ -112,6 +121,9 @@ class Determination(BaseModel):
     red_flag_inquiries: list[dict[str, Any]] = Field(
         default_factory=list, description="each raised flag's text, the inquiry to make, citation and inputs"
     )
+    warnings: list[ItemWarning] = Field(
+        default_factory=list, description="warnings on the item (rules/warnings.yaml): never a decision"
+    )
     ledger: list[Draw] | None = Field(None, description="ledger headroom, when asked for")
     determination_id: str | None = Field(None, description="the audit-chain key, when recorded")
     disclaimer: str | None = None
@@ -152,3 +164,4 @@ class DeterminationRow(BaseModel):
     list_snapshot: str | None = Field(description="Determination.list_snapshot")
     tpp_total: float | None
     red_flags: str = Field(description="Determination.red_flags joined by ';'")
+    warnings: str = Field(description="ids of Determination.warnings joined by ';'")

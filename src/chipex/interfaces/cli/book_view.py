@@ -90,6 +90,7 @@ def print_book(report, label: str, regime: str, *, wide: bool = False) -> None:
             "exceptions": split_ids(r["exceptions"]),
             "policy": policy_text(r["policy"]),
             "red_flags": split_ids(r["red_flags"]),
+            "warnings": split_ids(r["warnings"]),
         }
         for r in sorted(report.results.to_pylist(), key=lambda r: r["line"])
     ]
@@ -105,6 +106,7 @@ LINE_COLUMNS = [
     Col("eccn", "ECCN"),
     Col("policy", "policy", wrap=True),
     Col("reasons", "rules", wrap=True, drop=1, show=lambda v: "\n".join(v) or "-"),
+    Col("warnings", "WARNINGS", wrap=True, show=lambda v: "\n".join(v) or "-"),  # never dropped
     Col("red_flags", "red flags", wrap=True, drop=2),
     Col("exceptions", "exceptions", wrap=True, drop=3),
 ]

@@ -28,6 +28,10 @@ def _print_one(d: dict) -> None:
         else "[bold green]no licence required[/bold green]"
     )
     console.print(f"{d['quantity']} x {d['item']} to {d['destination']} on {d['date']}: {verdict}")
+    for w in d.get("warnings") or []:  # rules/warnings.yaml: printed before everything else
+        console.print(
+            f"[bold red]WARNING ({w['id']}):[/bold red] {w['text']} [{w['citation']}; {w['confidence']}]"
+        )
     console.print(
         f"ECCN: {d['eccn'] or 'none (not 3A090/4A090)'}; rule version {d['rule_version']}; regime {d['regime']}"
     )
@@ -35,8 +39,9 @@ def _print_one(d: dict) -> None:
     for r in d["reasons"]:
         t.add_row(r["rule"], r["paragraph"] or "-", r["detail"], r["citation"] or "-", r["confidence"] or "-")
     console.print(t)
-    if d.get("outcomes"):
+    if d["depends_on"]:
         console.print(f"[yellow]depends on facts not in the order:[/yellow] {'; '.join(d['depends_on'])}")
+    if d.get("outcomes"):
         for k, v in d["outcomes"].items():
             console.print(f"  {k}: licence required = {v}")
     if d["policy"]:
@@ -46,6 +51,8 @@ def _print_one(d: dict) -> None:
         )
         if p["note"]:
             console.print(f"  {p['note']}")
+        for c in p.get("conditions") or []:
+            console.print(f"  - condition of the application: {c}")
     for e in d["exceptions"]:
         console.print(
             f"licence exception that could apply: [bold]{e['id']}[/bold] {e['paragraph']} ({e['citation']})"

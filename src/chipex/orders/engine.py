@@ -17,6 +17,7 @@ from ibis.expr.types import BooleanValue, StringValue, Table
 
 from chipex.catalog import Catalog
 from chipex.core.classify import Classification
+from chipex.core.jurisdiction import is_subject, jurisdiction_expr
 from chipex.errors import ChipexError
 from chipex.orders.compile import HQ, group_test, item_prefixes, periods_in, when_expr
 from chipex.orders.red_flags import red_flags_column
@@ -52,6 +53,7 @@ RESULT_COLUMNS = [
     "tpp_total",
     "red_flags",
     "warnings",
+    "jurisdiction",
 ]
 
 
@@ -85,7 +87,7 @@ class OrderEngine:
     def prefixes(self) -> list[str]:
         lic = self.rulebook.licensing
         found: set[str] = set()
-        for rule in [*lic.requirements, *lic.exceptions, *lic.policies]:
+        for rule in [*lic.requirements, *lic.exceptions, *lic.policies, *self.rulebook.jurisdiction.fdp]:
             found |= item_prefixes(rule.when)
         return sorted(found)
 
@@ -194,7 +196,9 @@ class OrderEngine:
             stage1[f"e{i}"] = in_force(e) & when_expr(t, e.when)
         for i, pol in enumerate(lic.policies):
             stage1[f"p{i}"] = in_force(pol) & when_expr(t, pol.when)
+        stage1["jurisdiction"] = jurisdiction_expr(t, self.rulebook, self.periods)  # 15 CFR 734.3
         t = t.mutate(**stage1)
+        subject = is_subject(t.jurisdiction)  # not subject to the EAR: no EAR licence requirement
 
         fired = {rid: t[col] for rid, col in names.items()}
         certain = ibis.literal(False)
@@ -231,7 +235,7 @@ class OrderEngine:
             t.party_policy,
             policy_rule.substitute({p.id: p.policy for p in lic.policies}),
         )
-        required = certain | possible
+        required = (certain | possible) & subject
         stated = [
             ibis.ifelse(fired[r.id], "".join(f"{d};" for d in r.depends_on), "")
             for r in lic.requirements
@@ -251,7 +255,7 @@ class OrderEngine:
         return t.mutate(
             eccn=ibis.ifelse(t.eccn == "", None, t.eccn),
             license_required=required,
-            license_required_otherwise=certain,
+            license_required_otherwise=certain & subject,
             reasons=ibis.ifelse(required, reasons, ""),
             exceptions=ibis.ifelse(required, _concat(exc_parts), ""),
             policy=ibis.ifelse(required, policy, None),

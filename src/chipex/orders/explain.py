@@ -84,6 +84,17 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
                     "detail": detail + f". Here: {context}.",
                 }
             )
+    if not reasons and row["jurisdiction"].startswith("not subject"):
+        reasons.append(
+            {
+                "rule": "not-subject",
+                "paragraph": "15 CFR 734.3",
+                "citation": "15 CFR 734.3, 734.4, 734.9 (rules/jurisdiction.yaml)",
+                "confidence": None,
+                "met": False,
+                "detail": f"The item is not subject to the EAR, so no EAR licence is required: {row['jurisdiction']}. Here: {context}.",
+            }
+        )
     if not reasons:
         reasons.append(
             {
@@ -130,6 +141,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
         "item_id": row["item_id"],
         "quantity": row["quantity"],
         "destination": row["destination"],
+        "jurisdiction": row["jurisdiction"],
         "license_required": row["license_required"],
         "eccn": row["eccn"],
         "reasons": reasons,

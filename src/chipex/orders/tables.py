@@ -37,7 +37,7 @@ def _breakpoints(rb: Rulebook) -> list[dt.date]:
         if letter.until:
             dates.add(letter.until + DAY)
     lic = rb.licensing
-    for rule in [*lic.requirements, *lic.exceptions, *lic.policies]:
+    for rule in [*lic.requirements, *lic.exceptions, *lic.policies, *rb.jurisdiction.fdp]:
         dates.update({rule.effective, rule.starts})
         if rule.until:
             dates.add(rule.until + DAY)

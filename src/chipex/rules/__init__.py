@@ -18,6 +18,7 @@ from chipex.errors import ChipexError
 from chipex.rules.alerts import Warnings
 from chipex.rules.countries import Countries
 from chipex.rules.flags import Hubs, RedFlags
+from chipex.rules.jurisdiction import Jurisdiction
 from chipex.rules.model import CountriesData, Eccn, Letter, Licensing, LicensingPart, Version
 
 RULES_DIR = Path(__file__).parent
@@ -39,6 +40,7 @@ class Rulebook:
     red_flags: RedFlags  # red_flags.yaml: inquiries, never a licence decision
     hubs: Hubs  # hubs.yaml: dated transshipment-hub events
     warnings: Warnings  # warnings.yaml: shown with an item, never a decision
+    jurisdiction: Jurisdiction  # jurisdiction.yaml: is the item subject to the EAR
 
     def version_on(self, on: dt.date) -> Version | None:
         """The latest rule version in force on a date (None before the first)."""
@@ -124,7 +126,10 @@ def build_rulebook(raw: dict[str, Any]) -> Rulebook:
     red_flags = validate(RedFlags, raw.get("red_flags.yaml"), file="red_flags.yaml")
     hubs = validate(Hubs, raw.get("hubs.yaml"), file="hubs.yaml")
     warnings = validate(Warnings, raw.get("warnings.yaml", {}), file="warnings.yaml")
-    return Rulebook(tuple(versions), eccns, tuple(letters), countries, licensing, red_flags, hubs, warnings)
+    jurisdiction = validate(Jurisdiction, raw.get("jurisdiction.yaml"), file="jurisdiction.yaml")
+    return Rulebook(
+        tuple(versions), eccns, tuple(letters), countries, licensing, red_flags, hubs, warnings, jurisdiction
+    )
 
 
 def load_rulebook(rules_dir: Path = RULES_DIR) -> Rulebook:

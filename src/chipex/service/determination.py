@@ -92,6 +92,10 @@ class Determination(BaseModel):
     end_use: str | None = None
     ship_from: str | None = None
     exporter: str | None = None
+    jurisdiction: str = Field(
+        description="is the item subject to the EAR, and on what basis (15 CFR 734.3): 'US-origin ...', "
+        "'... 734.9(h) FDP ...', '... de minimis exceeded ...', 'assumed ...' or 'not subject: ...'"
+    )
     license_required: bool
     license_required_otherwise: bool = Field(
         description="the answer if the uncertain conditions in depends_on do not hold"
@@ -165,3 +169,4 @@ class DeterminationRow(BaseModel):
     tpp_total: float | None
     red_flags: str = Field(description="Determination.red_flags joined by ';'")
     warnings: str = Field(description="ids of Determination.warnings joined by ';'")
+    jurisdiction: str = Field(description="Determination.jurisdiction")

@@ -91,6 +91,7 @@ def print_book(report, label: str, regime: str, *, wide: bool = False) -> None:
             "policy": policy_text(r["policy"]),
             "red_flags": split_ids(r["red_flags"]),
             "warnings": split_ids(r["warnings"]),
+            "jurisdiction": r["jurisdiction"],
         }
         for r in sorted(report.results.to_pylist(), key=lambda r: r["line"])
     ]
@@ -108,5 +109,6 @@ LINE_COLUMNS = [
     Col("reasons", "rules", wrap=True, drop=1, show=lambda v: "\n".join(v) or "-"),
     Col("warnings", "WARNINGS", wrap=True, show=lambda v: "\n".join(v) or "-"),  # never dropped
     Col("red_flags", "red flags", wrap=True, drop=2),
+    Col("jurisdiction", "subject to the EAR", wrap=True, drop=4),
     Col("exceptions", "exceptions", wrap=True, drop=3),
 ]

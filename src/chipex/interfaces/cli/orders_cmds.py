@@ -32,6 +32,7 @@ def _print_one(d: dict) -> None:
         console.print(
             f"[bold red]WARNING ({w['id']}):[/bold red] {w['text']} [{w['citation']}; {w['confidence']}]"
         )
+    console.print(f"subject to the EAR: {d['jurisdiction']}")
     console.print(
         f"ECCN: {d['eccn'] or 'none (not 3A090/4A090)'}; rule version {d['rule_version']}; regime {d['regime']}"
     )

@@ -54,6 +54,7 @@ RESULT_COLUMNS = [
     "red_flags",
     "warnings",
     "jurisdiction",
+    "advisories",
 ]
 
 
@@ -262,6 +263,7 @@ class OrderEngine:
             policy_rule=ibis.ifelse(required, policy_rule, None),
             depends_on=depends,
             warnings=t.warnings.fill_null(""),
+            advisories=ibis.ifelse(t.exporter_role.isin(["foundry", "osat"]), t.foundry, "").fill_null(""),
         )
 
 

@@ -161,6 +161,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
         {"id": w.id, "text": w.text, "citation": w.citation, "confidence": w.confidence}
         for w in (known[i] for i in split_ids(row["warnings"]))
     ]
+    out["advisories"] = [row["advisories"]] if row["advisories"] else []  # foundry/OSAT presumption
     # red flags: inquiries to make before shipping; they never change license_required
     out["red_flags"] = split_ids(row["red_flags"])
     out["red_flag_inquiries"] = inquiries(

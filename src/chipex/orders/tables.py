@@ -20,6 +20,7 @@ import pycountry
 from chipex.catalog import Catalog
 from chipex.catalog.model import Chip
 from chipex.core.classify import Classification, classify, measure
+from chipex.core.foundry import presumption
 from chipex.core.metrics import as_float
 from chipex.orders.compile import col_name, item_flag
 from chipex.rules import Rulebook
@@ -112,6 +113,7 @@ def item_status_table(
             "dram_bandwidth",
             "depends",
             "warnings",
+            "foundry",
         )
     }
     classes: dict[tuple[str, int], Classification] = {}
@@ -129,6 +131,7 @@ def item_status_table(
             rows["dram_bandwidth"].append(_dec(per_chip[2]))
             rows["depends"].append(",".join(c.depends_on))
             rows["warnings"].append(";".join(c.warning_ids))  # rules/warnings.yaml ids
+            rows["foundry"].append(presumption(it.chip, p.start(k), c.eccn) if k else "")  # Note 1 to 3A090.a
             for prefix in prefixes:
                 rows.setdefault(item_flag(prefix), []).append(item_has(c, prefix))
             fired = {r.id for r in c.other_requirements}
@@ -145,6 +148,7 @@ def item_status_table(
             ("dram_bandwidth", DECIMAL),
             ("depends", pa.string()),
             ("warnings", pa.string()),
+            ("foundry", pa.string()),
         ]
         + [(item_flag(prefix), pa.bool_()) for prefix in prefixes]
         + [(letter_flag(letter.id), pa.bool_()) for letter in rb.letters]

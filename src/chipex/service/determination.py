@@ -128,6 +128,10 @@ class Determination(BaseModel):
     warnings: list[ItemWarning] = Field(
         default_factory=list, description="warnings on the item (rules/warnings.yaml): never a decision"
     )
+    advisories: list[str] = Field(
+        default_factory=list,
+        description="advice for the exporter's role, e.g. the foundry/OSAT presumption of Note 1 to 3A090.a",
+    )
     ledger: list[Draw] | None = Field(None, description="ledger headroom, when asked for")
     determination_id: str | None = Field(None, description="the audit-chain key, when recorded")
     disclaimer: str | None = None
@@ -170,3 +174,4 @@ class DeterminationRow(BaseModel):
     red_flags: str = Field(description="Determination.red_flags joined by ';'")
     warnings: str = Field(description="ids of Determination.warnings joined by ';'")
     jurisdiction: str = Field(description="Determination.jurisdiction")
+    advisories: str = Field(description="Determination.advisories (at most one text)")

@@ -33,6 +33,8 @@ def _print_one(d: dict) -> None:
             f"[bold red]WARNING ({w['id']}):[/bold red] {w['text']} [{w['citation']}; {w['confidence']}]"
         )
     console.print(f"subject to the EAR: {d['jurisdiction']}")
+    for a in d.get("advisories") or []:
+        console.print(f"[bold yellow]advisory:[/bold yellow] {a}")
     console.print(
         f"ECCN: {d['eccn'] or 'none (not 3A090/4A090)'}; rule version {d['rule_version']}; regime {d['regime']}"
     )

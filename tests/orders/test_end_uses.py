@@ -85,3 +85,35 @@ def test_ascend_orders_and_classifications_carry_the_gp10_warning():
     # not before the guidance, and not for a US-designed chip
     assert classify("huawei-ascend-910b", "2025-05-12").warning_ids == []
     assert order(item="H100", destination="MY")["warnings"] == []
+
+
+# The same cases in one book (header is line 1): a compliance officer's hand-written lines.
+LAW_C_BOOK = """date,item,quantity,destination,end_use,ship_from,made_in,us_content_pct,exporter_role
+2026-03-01,H20,8,CN,supercomputer,US,,,
+2026-03-01,H200,8,CN,,,,,
+2026-03-01,H200,8,CN,,US,,,
+2026-03-01,H200,8,CN,,SG,,,
+2026-03-01,Ascend 910C,8,MY,,,,,
+2026-03-01,H100,8,CN,,TW,TW,0,
+2026-03-01,H20,8,FR,,TW,TW,20,
+2027-03-01,RTX PRO 6000,8,SG,,TW,TW,,foundry
+"""
+
+
+def law_c_book(tmp_path):
+    p = tmp_path / "law-c.csv"
+    p.write_text(LAW_C_BOOK)
+    return p
+
+
+def test_the_cases_in_a_book(tmp_path):
+    from chipex.orders import check_book
+
+    rows = {r["line"]: r for r in check_book(law_c_book(tmp_path)).results.to_pylist()}
+    assert rows[2]["license_required"] and "supercomputer-2023-11;" in rows[2]["reasons"]
+    assert rows[3]["policy_rule"] == "h200-ship-from-unknown-2026" and "ship_from:" in rows[3]["depends_on"]
+    assert rows[4]["policy"] == "case-by-case" and rows[5]["policy"] == "presumption of denial"
+    assert rows[6]["warnings"] == "gp10-ascend"
+    assert "734.9(h)" in rows[7]["jurisdiction"] and rows[7]["license_required"]
+    assert rows[8]["jurisdiction"].startswith("not subject") and not rows[8]["license_required"]
+    assert "Note 1 to 3A090.a" in rows[9]["advisories"]

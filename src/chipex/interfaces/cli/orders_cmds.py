@@ -147,7 +147,7 @@ def check_cmd(
         str | None,
         typer.Option(
             "--end-use",
-            help="datacenter, supercomputer, advanced-node fab, model training, other, or free text",
+            help="datacenter, supercomputer, advanced-node fab, sme production, model training, other, or free text",
         ),
     ] = None,
     ship_from: Annotated[str | None, typer.Option("--ship-from", help="country the item ships from")] = None,
@@ -177,6 +177,16 @@ def check_cmd(
     delivery_address: Annotated[str | None, typer.Option("--delivery-address")] = None,
     payment_terms: Annotated[
         str | None, typer.Option("--payment-terms", help="e.g. cash, letter of credit, open account")
+    ] = None,
+    made_in: Annotated[
+        str | None, typer.Option("--made-in", help="country of manufacture (not given: US-origin assumed)")
+    ] = None,
+    us_content_pct: Annotated[
+        str | None,
+        typer.Option("--us-content-pct", help="controlled US-origin content, % of value (de minimis)"),
+    ] = None,
+    exporter_role: Annotated[
+        str | None, typer.Option("--exporter-role", help="foundry, OSAT or other (Note 1 to 3A090.a)")
     ] = None,
     screen: Annotated[
         bool, typer.Option("--screen/--no-screen", help="screen end users and consignees against the lists")
@@ -229,7 +239,8 @@ def check_cmd(
             "payer_country": payer_country, "payer_name": payer_name, "end_user_business": end_user_business,
             "end_user_established": end_user_established, "unit_price_usd": unit_price_usd,
             "declared_description": declared_description, "delivery_address": delivery_address,
-            "payment_terms": payment_terms,
+            "payment_terms": payment_terms, "made_in": made_in, "us_content_pct": us_content_pct,
+            "exporter_role": exporter_role,
         }  # fmt: skip
         req = OrderRequest(date=date, item=item, quantity=quantity, destination=to, regime=regime,  # type: ignore[arg-type]
                            screen=screen, list_as_of=_list_as_of(list_as_of), ledger=ledger, record=record,

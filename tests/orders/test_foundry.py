@@ -8,6 +8,9 @@ from decimal import Decimal
 from chipex.catalog import default_catalog
 from chipex.core.foundry import presumption
 from chipex.orders import check_order
+from chipex.rules import default_rulebook
+
+RB = default_rulebook()
 
 
 def test_transistor_count_levels_by_year_as_printed():
@@ -17,17 +20,16 @@ def test_transistor_count_levels_by_year_as_printed():
     chip = gddr.model_copy(
         update={"transistors_billion": gddr.transistors_billion.model_copy(update={"value": Decimal(33)})}
     )
-    assert ">= 30 billion" in presumption(chip, dt.date(2026, 6, 1), "3A991.p")
-    assert "< 35 billion" in presumption(
-        chip, dt.date(2027, 6, 1), "3A991.p"
-    )  # 33 < 35: attestation overcomes
-    assert ">= 30 billion" in presumption(chip, dt.date(2028, 6, 1), "3A991.p")
-    assert "< 40 billion" in presumption(chip, dt.date(2029, 1, 2), "3A991.p")
+    assert ">= 30 billion" in presumption(RB.foundry, chip, dt.date(2026, 6, 1), "3A991.p")
+    # 2027: 33 < 35, so the attestation overcomes the presumption
+    assert "< 35 billion" in presumption(RB.foundry, chip, dt.date(2027, 6, 1), "3A991.p")
+    assert ">= 30 billion" in presumption(RB.foundry, chip, dt.date(2028, 6, 1), "3A991.p")
+    assert "< 40 billion" in presumption(RB.foundry, chip, dt.date(2029, 1, 2), "3A991.p")
     # with HBM only the 30 billion level counts, every year
     hbm = chip.model_copy(update={"memory_type": "HBM3e"})
-    assert ">= 30 billion" in presumption(hbm, dt.date(2029, 1, 2), "3A991.p")
+    assert ">= 30 billion" in presumption(RB.foundry, hbm, dt.date(2029, 1, 2), "3A991.p")
     # compliance date 2025-01-31 (90 FR 5298): nothing before it
-    assert presumption(chip, dt.date(2025, 1, 30), "3A991.p") == ""
+    assert presumption(RB.foundry, chip, dt.date(2025, 1, 30), "3A991.p") == ""
 
 
 def test_a_foundry_order_carries_the_presumption_and_others_do_not():

@@ -8,57 +8,14 @@ presumption that the IC is a 3A090.a datacenter item.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
-
-from pydantic import BaseModel, ConfigDict
 
 from chipex.catalog.model import Chip
-from chipex.datafiles import read_yaml, validate
-from chipex.rules import RULES_DIR
-from chipex.rules.model import RuleConfidence
+from chipex.rules.foundry import Foundry
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Level(_Strict):
-    billion: int
-    from_year: int | None = None
-    until_year: int | None = None
-    without_hbm: bool = False
-
-
-class FoundryRule(_Strict):
-    paragraph: str
-    citation: str
-    source: str
-    confidence: RuleConfidence
-    effective: dt.date
-    note: str
-
-
-class Foundry(_Strict):
-    rule: FoundryRule
-    levels: list[Level]
-
-    def level(self, on: dt.date, has_hbm: bool) -> int:
-        for lv in self.levels:
-            if lv.without_hbm and has_hbm:
-                continue
-            if (lv.from_year or on.year) <= on.year <= (lv.until_year or on.year):
-                return lv.billion
-        raise ValueError("foundry.yaml needs a catch-all level")
-
-
-@cache
-def foundry_rules() -> Foundry:
-    return validate(Foundry, read_yaml(RULES_DIR / "foundry.yaml"), file="foundry.yaml")
-
-
-def presumption(chip: Chip, on: dt.date, eccn: str | None) -> str:
-    """What Note 1 to 3A090.a means for a fabricator or OSAT exporting this IC on this date ('' before it)."""
-    f = foundry_rules()
+def presumption(f: Foundry, chip: Chip, on: dt.date, eccn: str | None) -> str:
+    """What Note 1 to 3A090.a (rules `f`) means for a fabricator or OSAT exporting this IC on this
+    date ('' before it)."""
     r = f.rule
     if on < r.effective or chip.kind != "chip":
         return ""

@@ -131,7 +131,9 @@ def item_status_table(
             rows["dram_bandwidth"].append(_dec(per_chip[2]))
             rows["depends"].append(",".join(c.depends_on))
             rows["warnings"].append(";".join(c.warning_ids))  # rules/warnings.yaml ids
-            rows["foundry"].append(presumption(it.chip, p.start(k), c.eccn) if k else "")  # Note 1 to 3A090.a
+            rows["foundry"].append(
+                presumption(rb.foundry, it.chip, p.start(k), c.eccn) if k else ""
+            )  # Note 1 to 3A090.a
             for prefix in prefixes:
                 rows.setdefault(item_flag(prefix), []).append(item_has(c, prefix))
             fired = {r.id for r in c.other_requirements}

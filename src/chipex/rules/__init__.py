@@ -18,6 +18,7 @@ from chipex.errors import ChipexError
 from chipex.rules.alerts import Warnings
 from chipex.rules.countries import Countries
 from chipex.rules.flags import Hubs, RedFlags
+from chipex.rules.foundry import Foundry
 from chipex.rules.jurisdiction import Jurisdiction
 from chipex.rules.model import CountriesData, Eccn, Letter, Licensing, LicensingPart, Version
 
@@ -41,6 +42,7 @@ class Rulebook:
     hubs: Hubs  # hubs.yaml: dated transshipment-hub events
     warnings: Warnings  # warnings.yaml: shown with an item, never a decision
     jurisdiction: Jurisdiction  # jurisdiction.yaml: is the item subject to the EAR
+    foundry: Foundry  # foundry.yaml: Note 1 to 3A090.a transistor-count levels
 
     def version_on(self, on: dt.date) -> Version | None:
         """The latest rule version in force on a date (None before the first)."""
@@ -127,8 +129,18 @@ def build_rulebook(raw: dict[str, Any]) -> Rulebook:
     hubs = validate(Hubs, raw.get("hubs.yaml"), file="hubs.yaml")
     warnings = validate(Warnings, raw.get("warnings.yaml", {}), file="warnings.yaml")
     jurisdiction = validate(Jurisdiction, raw.get("jurisdiction.yaml"), file="jurisdiction.yaml")
+    foundry = validate(Foundry, raw.get("foundry.yaml"), file="foundry.yaml")
     return Rulebook(
-        tuple(versions), eccns, tuple(letters), countries, licensing, red_flags, hubs, warnings, jurisdiction
+        tuple(versions),
+        eccns,
+        tuple(letters),
+        countries,
+        licensing,
+        red_flags,
+        hubs,
+        warnings,
+        jurisdiction,
+        foundry,
     )
 
 

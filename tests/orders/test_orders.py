@@ -61,9 +61,11 @@ def test_story_tells_the_seed(story):
     assert not story[22]["license_required"]
     assert ids(story[24]["reasons"]) == ["listed-party"] and story[24]["policy"] == "Presumption of denial"
     assert "EL 'Sugon'" in story[24]["party_entries"] and "84 FR 29373" in story[24]["party_entries"]
-    # Supercomputer end use in Russia (744.23(a)(1)); Russia also needs a licence for every CCL
-    # item (15 CFR 746.8(a)(1)), and the embargo's review policy is tried first: 746.8(b) "policy of denial"
-    assert {"supercomputer-2023-11", "ru-746.8"} <= set(ids(story[23]["reasons"]))
+    # A100 for a supercomputer in Russia: 3A090 is not in 744.23(a)(1)'s item list (3A001, 3A991,
+    # 4A994, 5A002, ...; 88 FR 73449), so the licence comes from 742.6 (D:5), not the end use; Russia
+    # also needs a licence for every CCL item (15 CFR 746.8(a)(1)), and the embargo's review policy is
+    # tried first: 746.8(b) "policy of denial"
+    assert set(ids(story[23]["reasons"])) == {"ru-746.8", "d145-2023"}
     assert story[23]["policy"] == "policy of denial" and story[23]["policy_rule"] == "ru-by-denial"
 
 

@@ -56,3 +56,15 @@ def test_spark_part_746_embargoes_on_a_sub_threshold_chip(tmp_path):
     for line, d in duck.items():
         keys = ("license_required", "eccn", "eccn_confidence", "destination", "reasons", "policy")
         assert [spark[line][k] for k in keys] == [d[k] for k in keys], line
+
+
+def test_spark_gives_the_same_end_use_jurisdiction_and_warning_answers(tmp_path):
+    from .test_end_uses import law_c_book
+
+    book = law_c_book(tmp_path)
+    check_book(book, out=tmp_path / "duck.parquet")
+    check_book(book, engine="spark", out=tmp_path / "spark.parquet")
+    duck, spark = _rows(tmp_path / "duck.parquet"), _rows(tmp_path / "spark.parquet")
+    keys = ("license_required", "reasons", "policy", "depends_on", "warnings", "jurisdiction", "advisories")
+    for line, d in duck.items():
+        assert [spark[line][k] for k in keys] == [d[k] for k in keys], line

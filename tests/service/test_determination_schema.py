@@ -85,7 +85,7 @@ def test_tabular_outputs_hold_the_row_schema(tmp_path, suffix):
     for row in rows:
         row["date"] = str(row["date"])
         row["tpp_total"] = None if row["tpp_total"] is None else float(row["tpp_total"])
-        for k in ("reasons", "exceptions", "depends_on", "red_flags"):
+        for k in ("reasons", "exceptions", "depends_on", "red_flags", "warnings", "advisories"):
             row[k] = row[k] or ""  # CSV reads an empty field back as null
         jsonschema.validate(row, ROW)
 

@@ -171,6 +171,8 @@ class Classification:
     ccl_eccn: str | None = None
     ccl_confidence: str | None = None
     ccl_basis: str | None = None
+    # rules/warnings.yaml entries that apply (e.g. GP10 for the Ascend 910B/C/D); text in `warnings`
+    warning_ids: list[str] = field(default_factory=list)
     disclaimer: str = DISCLAIMER
 
     def to_dict(self) -> dict[str, Any]:
@@ -410,6 +412,11 @@ def _classify_ic(chip: Chip, on: dt.date, rulebook: Rulebook, datacenter: bool |
                     )
                 )
     _set_ccl(out, ccl_eccn(chip, on, out.eccn, certain=certain is not None))
+    designer = chip.designer_country.value if chip.designer_country else None
+    warning = rulebook.warnings.first(on, [chip.id], designer, out.eccn)
+    if warning:  # first, so that it is seen first
+        out.warning_ids.append(warning.id)
+        out.warnings.insert(0, warning.shown())
     return out
 
 
@@ -442,6 +449,7 @@ def classify(
     out.eccn_text = text4.id if text4 else None
     for c, n in inner:
         out.warnings.extend(w for w in c.warnings if w not in out.warnings)
+        out.warning_ids.extend(w for w in c.warning_ids if w not in out.warning_ids)
         out.other_requirements.extend(r for r in c.other_requirements if r not in out.other_requirements)
         out.depends_on.extend(d for d in c.depends_on if d not in out.depends_on)
         if text4 is None or c.eccn is None:

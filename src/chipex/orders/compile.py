@@ -71,7 +71,7 @@ def item_prefixes(w: When) -> set[str]:
 def item_test(t: Table, prefixes: list[str]) -> BooleanValue:
     # ECCN prefixes are tested once per (item, period) in the lookup table, not per line.
     if "any" in prefixes:
-        return TRUE
+        return TRUE  # "ccl" (any item on the CCL, not EAR99) is a flag like a prefix: tables.py
     out = t[item_flag(prefixes[0])]
     for p in prefixes[1:]:
         out = out | t[item_flag(p)]
@@ -96,6 +96,8 @@ def when_expr(t: Table, w: When) -> BooleanValue:
             cond = cond & (tier_ok | t[column].isnull())
     if w.ship_from:
         cond = cond & group_test(t, ("from",), w.ship_from)
+    if w.ship_from_given is not None:
+        cond = cond & (t.ship_from.notnull() == w.ship_from_given)
     if w.end_use:
         cond = cond & t.end_use.isin(w.end_use).fill_null(False)
     if w.datacenter is not None:

@@ -17,6 +17,7 @@ from ibis.expr.types import BooleanValue, StringValue, Table
 
 from chipex.catalog import Catalog
 from chipex.core.classify import Classification
+from chipex.core.jurisdiction import is_subject, jurisdiction_expr
 from chipex.errors import ChipexError
 from chipex.orders.compile import HQ, group_test, item_prefixes, periods_in, when_expr
 from chipex.orders.red_flags import red_flags_column
@@ -55,6 +56,9 @@ RESULT_COLUMNS = [
     "list_snapshot",
     "tpp_total",
     "red_flags",
+    "warnings",
+    "jurisdiction",
+    "advisories",
 ]
 
 
@@ -89,7 +93,7 @@ class OrderEngine:
     def prefixes(self) -> list[str]:
         lic = self.rulebook.licensing
         found: set[str] = set()
-        for rule in [*lic.requirements, *lic.exceptions, *lic.policies]:
+        for rule in [*lic.requirements, *lic.exceptions, *lic.policies, *self.rulebook.jurisdiction.fdp]:
             found |= item_prefixes(rule.when)
         return sorted(found)
 
@@ -208,7 +212,9 @@ class OrderEngine:
             stage1[f"e{i}"] = in_force(e) & when_expr(t, e.when)
         for i, pol in enumerate(lic.policies):
             stage1[f"p{i}"] = in_force(pol) & when_expr(t, pol.when)
+        stage1["jurisdiction"] = jurisdiction_expr(t, self.rulebook, self.periods)  # 15 CFR 734.3
         t = t.mutate(**stage1)
+        subject = is_subject(t.jurisdiction)  # not subject to the EAR: no EAR licence requirement
 
         fired = {rid: t[col] for rid, col in names.items()}
         certain = ibis.literal(False)
@@ -245,8 +251,19 @@ class OrderEngine:
             t.party_policy,
             policy_rule.substitute({p.id: p.policy for p in lic.policies}),
         )
-        required = certain | possible
+        required = (certain | possible) & subject
+        stated = [
+            ibis.ifelse(fired[r.id], "".join(f"{d};" for d in r.depends_on), "")
+            for r in lic.requirements
+            if r.depends_on
+        ]
+        stated += [
+            ibis.ifelse(policy_rule == p.id, "".join(f"{d};" for d in p.depends_on), "")
+            for p in lic.policies
+            if p.depends_on
+        ]
         depends = ibis.ifelse(possible, "is-informed: exporter not given;", "").concat(
+            *[ibis.ifelse(required, s, "").fill_null("") for s in stated],
             ibis.ifelse(t.depends != "", t.depends.concat(";"), "").fill_null(""),
             ibis.ifelse(t.party_flags.notnull(), ibis.literal("red flag: ").concat(t.party_flags, ";"), ""),
             ibis.ifelse(t.party_depends.notnull(), t.party_depends.concat(";"), ""),
@@ -255,12 +272,14 @@ class OrderEngine:
             eccn=ibis.ifelse(t.eccn == "", None, t.eccn),
             eccn_confidence=ibis.ifelse(t.eccn_confidence == "", None, t.eccn_confidence),
             license_required=required,
-            license_required_otherwise=certain,
+            license_required_otherwise=certain & subject,
             reasons=ibis.ifelse(required, reasons, ""),
             exceptions=ibis.ifelse(required, _concat(exc_parts), ""),
             policy=ibis.ifelse(required, policy, None),
             policy_rule=ibis.ifelse(required, policy_rule, None),
             depends_on=depends,
+            warnings=t.warnings.fill_null(""),
+            advisories=ibis.ifelse(t.exporter_role.isin(["foundry", "osat"]), t.foundry, "").fill_null(""),
         )
 
 

@@ -98,6 +98,17 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
                     "detail": detail + f". Here: {context}.",
                 }
             )
+    if not reasons and row["jurisdiction"].startswith("not subject"):
+        reasons.append(
+            {
+                "rule": "not-subject",
+                "paragraph": "15 CFR 734.3",
+                "citation": "15 CFR 734.3, 734.4, 734.9 (rules/jurisdiction.yaml)",
+                "confidence": None,
+                "met": False,
+                "detail": f"The item is not subject to the EAR, so no EAR licence is required: {row['jurisdiction']}. Here: {context}.",
+            }
+        )
     if not reasons:
         reasons.append(
             {
@@ -132,6 +143,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
             "citation": p.citation,
             "confidence": p.confidence,
             "note": p.note,
+            "conditions": p.conditions,
         }
     version = rb.version_on(on)
     found = engine.classifications.get((row["item_id"], engine.period_of(on))) if classification else None
@@ -143,6 +155,7 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
         "item_id": row["item_id"],
         "quantity": row["quantity"],
         "destination": row["destination"],
+        "jurisdiction": row["jurisdiction"],
         "license_required": row["license_required"],
         "eccn": row["eccn"],
         "eccn_confidence": row["eccn_confidence"],
@@ -160,6 +173,12 @@ def explain_row(row: dict[str, Any], engine: OrderEngine, *, classification: boo
         "classification": found.to_dict() if found else None,
         "disclaimer": DISCLAIMER if classification else None,
     }
+    known = rb.warnings.by_id()  # rules/warnings.yaml: shown first, never a decision
+    out["warnings"] = [
+        {"id": w.id, "text": w.text, "citation": w.citation, "confidence": w.confidence}
+        for w in (known[i] for i in split_ids(row["warnings"]))
+    ]
+    out["advisories"] = [row["advisories"]] if row["advisories"] else []  # foundry/OSAT presumption
     # red flags: inquiries to make before shipping; they never change license_required
     out["red_flags"] = split_ids(row["red_flags"])
     out["red_flag_inquiries"] = inquiries(

@@ -24,6 +24,7 @@ from chipex.orders.reading import file_format, read_file, sql_str
 from chipex.orders.schema import (
     COUNTRY_FIELDS,
     FIELD_TYPES,
+    JURISDICTION_FIELDS,
     OPTIONAL,
     RED_FLAG_FIELDS,
     REQUIRED,
@@ -212,7 +213,7 @@ def load_orders(
                coalesce(lp.party_listed, false) AS party_listed, lp.party_entries, lp.party_policy,
                lp.party_flags, coalesce(lp.party_affiliate, false) AS party_affiliate, lp.party_depends,
                lp.list_snapshot,
-               {", ".join(_typed_select(f) for f in RED_FLAG_FIELDS)}
+               {", ".join(_typed_select(f) for f in (*RED_FLAG_FIELDS, *JURISDICTION_FIELDS))}
         FROM orders_checked o
         LEFT JOIN line_parties lp ON lp.line = o.line
         WHERE o.err_field IS NULL"""
@@ -244,6 +245,14 @@ def _typed_checks() -> list[tuple[str, str, str]]:
                     "'not a price in USD (a number, 0 or more)'",
                 )
             )
+        elif kind == "pct":
+            out.append(
+                (
+                    f,
+                    f'o."{f}" IS NOT NULL AND NOT coalesce(TRY_CAST(o."{f}" AS DOUBLE) BETWEEN 0 AND 100, false)',
+                    "'not a percentage (a number from 0 to 100)'",
+                )
+            )
         else:
             allowed = ", ".join(_sql_str(v) for v in kind)
             out.append(
@@ -262,7 +271,7 @@ def _typed_select(f: str) -> str:
         return f"o.{f}_code AS {f}"
     if kind == "date":
         return f'CAST(o."{f}" AS DATE) AS {f}'
-    if kind == "usd":
+    if kind in ("usd", "pct"):
         return f'CAST(o."{f}" AS DOUBLE) AS {f}'
     if isinstance(kind, tuple):
         return f"{_enum_sql(f)} AS {f}"

@@ -12,6 +12,11 @@ reseller, freight-forwarder, unknown), `payer_country` (a country), `payer_name`
 (a date), `unit_price_usd` (price of one ordered item, a system counting as one), `declared_description`
 (the goods' description on the invoice or export filing), `delivery_address`, `payment_terms`
 (e.g. cash, letter of credit, open account; compared lower-cased).
+
+Jurisdiction (is the item subject to the EAR at all: rules/jurisdiction.yaml) reads `made_in` (the
+country of manufacture; not given: US-origin is assumed, and the answer says so), `us_content_pct`
+(controlled US-origin content, percent of the item's value, 0-100, for de minimis, 15 CFR 734.4)
+and `exporter_role` (foundry, OSAT or other: the foundry due-diligence presumption, Note 1 to 3A090.a).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ RED_FLAG_FIELDS = (
     "delivery_address",
     "payment_terms",
 )
+JURISDICTION_FIELDS = ("made_in", "us_content_pct", "exporter_role")
 OPTIONAL = (
     "end_user",
     "end_user_hq",
@@ -39,20 +45,29 @@ OPTIONAL = (
     "ship_from",
     "exporter",
     *RED_FLAG_FIELDS,
+    *JURISDICTION_FIELDS,
 )
-COUNTRY_FIELDS = ("destination", "end_user_hq", "parent_hq", "ship_from", "payer_country")
+COUNTRY_FIELDS = ("destination", "end_user_hq", "parent_hq", "ship_from", "payer_country", "made_in")
 CONSIGNEE_TYPES = ("end-user", "distributor", "reseller", "freight-forwarder", "unknown")
+EXPORTER_ROLES = ("foundry", "osat", "other")  # read lower-cased: "OSAT" is osat
 # Typed optional columns (the rest are text): how each is validated and what it becomes.
 FIELD_TYPES = {
     "end_user_established": "date",
     "unit_price_usd": "usd",
     "consignee_type": CONSIGNEE_TYPES,
+    "us_content_pct": "pct",
+    "exporter_role": EXPORTER_ROLES,
 }
 
 # Declared end-use categories; free text is kept and mapped by keywords (first match wins).
-END_USES = ("datacenter", "supercomputer", "advanced-node fab", "model training", "other")
+END_USES = ("datacenter", "supercomputer", "advanced-node fab", "sme production", "model training", "other")
 _END_USE_WORDS = [
     ("supercomputer", re.compile(r"super ?comput|hpc cluster|exascale")),
+    # 744.23(a)(4): development or production of semiconductor manufacturing equipment
+    (
+        "sme production",
+        re.compile(r"\bsme\b|(semiconductor|wafer|fab) (manufacturing |production )?(equipment|tools?)"),
+    ),
     (
         "advanced-node fab",
         re.compile(r"\bfab\b|foundry|wafer|semiconductor (manufactur|produc)|advanced.node"),

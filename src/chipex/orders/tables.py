@@ -20,6 +20,7 @@ import pycountry
 from chipex.catalog import Catalog
 from chipex.catalog.model import Chip
 from chipex.core.classify import Classification, classify, measure
+from chipex.core.foundry import presumption
 from chipex.core.metrics import as_float
 from chipex.orders.compile import col_name, item_flag
 from chipex.rules import Rulebook
@@ -37,7 +38,7 @@ def _breakpoints(rb: Rulebook) -> list[dt.date]:
         if letter.until:
             dates.add(letter.until + DAY)
     lic = rb.licensing
-    for rule in [*lic.requirements, *lic.exceptions, *lic.policies]:
+    for rule in [*lic.requirements, *lic.exceptions, *lic.policies, *rb.jurisdiction.fdp]:
         dates.update({rule.effective, rule.starts})
         if rule.until:
             dates.add(rule.until + DAY)
@@ -81,6 +82,15 @@ def letter_flag(letter_id: str) -> str:
     return "lt_" + "".join(ch if ch.isalnum() else "_" for ch in letter_id)
 
 
+def item_has(c: Classification, prefix: str) -> bool:
+    """Does the item's 3A090/4A090 paragraph or its CCL entry (3A991.p, 5A992.z, ...) start with
+    the prefix; "ccl": is it on the CCL at all (not EAR99)."""
+    ccl = c.ccl_eccn or ""
+    if prefix == "ccl":
+        return bool(c.eccn) or (ccl not in ("", "EAR99"))
+    return (c.eccn or "").startswith(prefix) or ccl.startswith(prefix)
+
+
 def item_status_table(
     items: list[ItemStatus],
     periods: list[int],
@@ -103,6 +113,8 @@ def item_status_table(
             "tpp_item",
             "dram_bandwidth",
             "depends",
+            "warnings",
+            "foundry",
         )
     }
     classes: dict[tuple[str, int], Classification] = {}
@@ -121,8 +133,12 @@ def item_status_table(
             rows["tpp_item"].append(_dec(c.tpp))
             rows["dram_bandwidth"].append(_dec(per_chip[2]))
             rows["depends"].append(",".join(c.depends_on))
+            rows["warnings"].append(";".join(c.warning_ids))  # rules/warnings.yaml ids
+            rows["foundry"].append(
+                presumption(rb.foundry, it.chip, p.start(k), c.eccn) if k else ""
+            )  # Note 1 to 3A090.a
             for prefix in prefixes:
-                rows.setdefault(item_flag(prefix), []).append(eccn.startswith(prefix))
+                rows.setdefault(item_flag(prefix), []).append(item_has(c, prefix))
             fired = {r.id for r in c.other_requirements}
             for letter in rb.letters:
                 rows.setdefault(letter_flag(letter.id), []).append(letter.id in fired)
@@ -137,6 +153,8 @@ def item_status_table(
             ("tpp_item", DECIMAL),
             ("dram_bandwidth", DECIMAL),
             ("depends", pa.string()),
+            ("warnings", pa.string()),
+            ("foundry", pa.string()),
         ]
         + [(item_flag(prefix), pa.bool_()) for prefix in prefixes]
         + [(letter_flag(letter.id), pa.bool_()) for letter in rb.letters]

@@ -15,8 +15,11 @@ from typing import Any
 
 from chipex.datafiles import read_yaml, validate
 from chipex.errors import ChipexError
+from chipex.rules.alerts import Warnings
 from chipex.rules.countries import Countries
 from chipex.rules.flags import Hubs, RedFlags
+from chipex.rules.foundry import Foundry
+from chipex.rules.jurisdiction import Jurisdiction
 from chipex.rules.model import (
     CountriesData,
     Eccn,
@@ -31,9 +34,10 @@ from chipex.rules.model import (
 RULES_DIR = Path(__file__).parent
 
 # The licence rules, in the order their policies are tried (the first policy that matches a line
-# gives its review policy): embargoes (15 CFR part 746) before the advanced-computing rules
-# (parts 742 and 744) before the other end-use and end-user rules. Only licensing.yaml is required.
-LICENSING_FILES = ("embargoes.yaml", "licensing.yaml", "end_uses.yaml")
+# gives its review policy): embargoes (15 CFR part 746), then the 744.23(a)(1)/(a)(2)/(a)(4) end
+# uses (their 744.23(d) presumption of denial governs a line they fire on, before the 742.6(b)
+# policies and the catch-all default), then the advanced-computing rules. Only licensing.yaml is required.
+LICENSING_FILES = ("embargoes.yaml", "end_uses.yaml", "licensing.yaml")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,9 @@ class Rulebook:
     licensing: Licensing
     red_flags: RedFlags  # red_flags.yaml: inquiries, never a licence decision
     hubs: Hubs  # hubs.yaml: dated transshipment-hub events
+    warnings: Warnings  # warnings.yaml: shown with an item, never a decision
+    jurisdiction: Jurisdiction  # jurisdiction.yaml: is the item subject to the EAR
+    foundry: Foundry  # foundry.yaml: Note 1 to 3A090.a transistor-count levels
     scope: tuple[ScopeEntry, ...] = ()  # scope.yaml: what every answer checked and did not
 
     def version_on(self, on: dt.date) -> Version | None:
@@ -131,8 +138,21 @@ def build_rulebook(raw: dict[str, Any]) -> Rulebook:
     red_flags = validate(RedFlags, raw.get("red_flags.yaml"), file="red_flags.yaml")
     hubs = validate(Hubs, raw.get("hubs.yaml"), file="hubs.yaml")
     scope = validate(Scope, raw.get("scope.yaml"), file="scope.yaml")
+    warnings = validate(Warnings, raw.get("warnings.yaml", {}), file="warnings.yaml")
+    jurisdiction = validate(Jurisdiction, raw.get("jurisdiction.yaml"), file="jurisdiction.yaml")
+    foundry = validate(Foundry, raw.get("foundry.yaml"), file="foundry.yaml")
     return Rulebook(
-        tuple(versions), eccns, tuple(letters), countries, licensing, red_flags, hubs, tuple(scope.entries)
+        tuple(versions),
+        eccns,
+        tuple(letters),
+        countries,
+        licensing,
+        red_flags,
+        hubs,
+        warnings,
+        jurisdiction,
+        foundry,
+        tuple(scope.entries),
     )
 
 

@@ -297,6 +297,7 @@ class When(_Strict):
     headquartered_tier: list[int] = []  # AI Diffusion tiers of the end user's and the parent's HQ (both)
     end_use: list[str] = []
     ship_from: GroupTest | None = None
+    ship_from_given: bool | None = None  # was a ship-from country given (91 FR 1684 turns on it)
     datacenter: bool | None = None
     tpp_below: Decimal | None = None
     dram_bandwidth_below: Decimal | None = None
@@ -336,6 +337,7 @@ class _Dated(_Strict):
 class Requirement(_Dated):
     text: str
     exceptions: list[str] = []
+    depends_on: list[str] = Field([], description="stated limits added to the answer when it fires")
 
 
 class Exception_(_Dated):
@@ -346,6 +348,8 @@ class Exception_(_Dated):
 class Policy(_Dated):
     policy: str
     note: str | None = None
+    conditions: list[str] = Field([], description="what an application must meet under this policy")
+    depends_on: list[str] = Field([], description="facts the policy turns on, added when it is chosen")
     requirement_in: list[str] = []
 
 
@@ -376,6 +380,9 @@ class Licensing(_Strict):
             bad = [e for e in r.exceptions if e not in known]
             if bad:
                 raise ValueError(f"requirement {r.id} names unknown exceptions {bad}")
+        for r in [*self.requirements, *self.policies]:
+            if any(";" in d for d in r.depends_on):
+                raise ValueError(f"{r.id}: a depends_on text may not contain ';' (it separates them)")
         for kind in ("requirements", "exceptions", "policies"):
             ids = [r.id for r in getattr(self, kind)]
             dup = sorted({i for i in ids if ids.count(i) > 1})

@@ -45,6 +45,18 @@ class Policy(BaseModel):
     citation: str | None = None
     confidence: str | None = None
     note: str | None = None
+    conditions: list[str] = Field(
+        default_factory=list, description="what a licence application must meet under this policy"
+    )
+
+
+class ItemWarning(BaseModel):
+    """A warning the user must not miss (rules/warnings.yaml, e.g. GP10 for Huawei Ascend chips)."""
+
+    id: str
+    text: str
+    citation: str
+    confidence: str
 
 
 class Draw(BaseModel):
@@ -80,6 +92,10 @@ class Determination(BaseModel):
     end_use: str | None = None
     ship_from: str | None = None
     exporter: str | None = None
+    jurisdiction: str = Field(
+        description="is the item subject to the EAR, and on what basis (15 CFR 734.3): 'US-origin ...', "
+        "'... 734.9(h) FDP ...', '... de minimis exceeded ...', 'assumed ...' or 'not subject: ...'"
+    )
     license_required: bool
     license_required_otherwise: bool = Field(
         description="the answer if the uncertain conditions in depends_on do not hold"
@@ -121,6 +137,13 @@ class Determination(BaseModel):
     )
     red_flag_inquiries: list[dict[str, Any]] = Field(
         default_factory=list, description="each raised flag's text, the inquiry to make, citation and inputs"
+    )
+    warnings: list[ItemWarning] = Field(
+        default_factory=list, description="warnings on the item (rules/warnings.yaml): never a decision"
+    )
+    advisories: list[str] = Field(
+        default_factory=list,
+        description="advice for the exporter's role, e.g. the foundry/OSAT presumption of Note 1 to 3A090.a",
     )
     ledger: list[Draw] | None = Field(None, description="ledger headroom, when asked for")
     determination_id: str | None = Field(None, description="the audit-chain key, when recorded")
@@ -165,3 +188,6 @@ class DeterminationRow(BaseModel):
     list_snapshot: str | None = Field(description="Determination.list_snapshot")
     tpp_total: float | None
     red_flags: str = Field(description="Determination.red_flags joined by ';'")
+    warnings: str = Field(description="ids of Determination.warnings joined by ';'")
+    jurisdiction: str = Field(description="Determination.jurisdiction")
+    advisories: str = Field(description="Determination.advisories (at most one text)")

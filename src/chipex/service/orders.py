@@ -51,6 +51,12 @@ class OrderRequest(BaseModel):
     declared_description: str | None = None
     delivery_address: str | None = None
     payment_terms: str | None = None
+    # jurisdiction inputs (chipex.orders.schema.JURISDICTION_FIELDS)
+    made_in: str | None = Field(None, description="country of manufacture (not given: US-origin assumed)")
+    us_content_pct: str | float | None = Field(
+        None, description="controlled US-origin content, % of value (0-100)"
+    )
+    exporter_role: str | None = Field(None, description="foundry, OSAT or other")
     regime: Regime = "as-enforced"
     screen: bool = Field(True, description="screen end user and consignee against the lists")
     list_as_of: ListAsOf = Field("order", description=LIST_AS_OF_HELP)

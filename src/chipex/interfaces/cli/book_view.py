@@ -90,6 +90,8 @@ def print_book(report, label: str, regime: str, *, wide: bool = False) -> None:
             "exceptions": split_ids(r["exceptions"]),
             "policy": policy_text(r["policy"]),
             "red_flags": split_ids(r["red_flags"]),
+            "warnings": split_ids(r["warnings"]),
+            "jurisdiction": r["jurisdiction"],
         }
         for r in sorted(report.results.to_pylist(), key=lambda r: r["line"])
     ]
@@ -105,6 +107,8 @@ LINE_COLUMNS = [
     Col("eccn", "ECCN"),
     Col("policy", "policy", wrap=True),
     Col("reasons", "rules", wrap=True, drop=1, show=lambda v: "\n".join(v) or "-"),
+    Col("warnings", "WARNINGS", wrap=True, show=lambda v: "\n".join(v) or "-"),  # never dropped
     Col("red_flags", "red flags", wrap=True, drop=2),
+    Col("jurisdiction", "subject to the EAR", wrap=True, drop=4),
     Col("exceptions", "exceptions", wrap=True, drop=3),
 ]

@@ -79,6 +79,9 @@ def _resolve(chip: str | None, spec: Path | None, catalog: Catalog, adhoc: Chip 
 def _print_classification(c: Classification) -> None:
     eccn = c.eccn or "not 3A090/4A090 (no advanced-computing paragraph applies)"
     console.print(f"[bold]{c.chip}[/bold] as of {c.as_of}: [bold]{eccn}[/bold]")
+    shown = [default_rulebook().warnings.by_id()[i].shown() for i in c.warning_ids]
+    for w in shown:  # rules/warnings.yaml: before everything else
+        console.print(f"[bold red]WARNING:[/bold red] {w}")
     ver = f"{c.rule_version} ({c.rule_version_name})" if c.rule_version else "none in force yet"
     console.print(f"rule version: {ver}; ECCN text: {c.eccn_text or '-'}")
     if c.ccl_eccn:
@@ -91,7 +94,7 @@ def _print_classification(c: Classification) -> None:
         met = {True: "[green]yes[/green]", False: "no", None: "[yellow]unknown[/yellow]"}[r.met]
         t.add_row(r.rule, met, r.detail, r.citation)
     console.print(t)
-    for w in c.warnings:
+    for w in (w for w in c.warnings if w not in shown):
         console.print(f"[yellow]warning:[/yellow] {w}")
     console.print(f"[dim]{DISCLAIMER}[/dim]")
 

@@ -28,6 +28,13 @@ def _print_one(d: dict) -> None:
         else "[bold green]no licence required[/bold green]"
     )
     console.print(f"{d['quantity']} x {d['item']} to {d['destination']} on {d['date']}: {verdict}")
+    for w in d.get("warnings") or []:  # rules/warnings.yaml: printed before everything else
+        console.print(
+            f"[bold red]WARNING ({w['id']}):[/bold red] {w['text']} [{w['citation']}; {w['confidence']}]"
+        )
+    console.print(f"subject to the EAR: {d['jurisdiction']}")
+    for a in d.get("advisories") or []:
+        console.print(f"[bold yellow]advisory:[/bold yellow] {a}")
     console.print(
         f"ECCN: {d['eccn'] or 'none'} ({d.get('eccn_confidence') or 'unknown'}); "
         f"rule version {d['rule_version']}; regime {d['regime']}"
@@ -36,8 +43,9 @@ def _print_one(d: dict) -> None:
     for r in d["reasons"]:
         t.add_row(r["rule"], r["paragraph"] or "-", r["detail"], r["citation"] or "-", r["confidence"] or "-")
     console.print(t)
-    if d.get("outcomes"):
+    if d["depends_on"]:
         console.print(f"[yellow]depends on facts not in the order:[/yellow] {'; '.join(d['depends_on'])}")
+    if d.get("outcomes"):
         for k, v in d["outcomes"].items():
             console.print(f"  {k}: licence required = {v}")
     if d["policy"]:
@@ -47,6 +55,8 @@ def _print_one(d: dict) -> None:
         )
         if p["note"]:
             console.print(f"  {p['note']}")
+        for c in p.get("conditions") or []:
+            console.print(f"  - condition of the application: {c}")
     for e in d["exceptions"]:
         console.print(
             f"licence exception that could apply: [bold]{e['id']}[/bold] {e['paragraph']} ({e['citation']})"
@@ -141,7 +151,7 @@ def check_cmd(
         str | None,
         typer.Option(
             "--end-use",
-            help="datacenter, supercomputer, advanced-node fab, model training, other, or free text",
+            help="datacenter, supercomputer, advanced-node fab, sme production, model training, other, or free text",
         ),
     ] = None,
     ship_from: Annotated[str | None, typer.Option("--ship-from", help="country the item ships from")] = None,
@@ -171,6 +181,16 @@ def check_cmd(
     delivery_address: Annotated[str | None, typer.Option("--delivery-address")] = None,
     payment_terms: Annotated[
         str | None, typer.Option("--payment-terms", help="e.g. cash, letter of credit, open account")
+    ] = None,
+    made_in: Annotated[
+        str | None, typer.Option("--made-in", help="country of manufacture (not given: US-origin assumed)")
+    ] = None,
+    us_content_pct: Annotated[
+        str | None,
+        typer.Option("--us-content-pct", help="controlled US-origin content, % of value (de minimis)"),
+    ] = None,
+    exporter_role: Annotated[
+        str | None, typer.Option("--exporter-role", help="foundry, OSAT or other (Note 1 to 3A090.a)")
     ] = None,
     screen: Annotated[
         bool, typer.Option("--screen/--no-screen", help="screen end users and consignees against the lists")
@@ -223,7 +243,8 @@ def check_cmd(
             "payer_country": payer_country, "payer_name": payer_name, "end_user_business": end_user_business,
             "end_user_established": end_user_established, "unit_price_usd": unit_price_usd,
             "declared_description": declared_description, "delivery_address": delivery_address,
-            "payment_terms": payment_terms,
+            "payment_terms": payment_terms, "made_in": made_in, "us_content_pct": us_content_pct,
+            "exporter_role": exporter_role,
         }  # fmt: skip
         req = OrderRequest(date=date, item=item, quantity=quantity, destination=to, regime=regime,  # type: ignore[arg-type]
                            screen=screen, list_as_of=_list_as_of(list_as_of), ledger=ledger, record=record,

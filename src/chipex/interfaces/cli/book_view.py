@@ -58,7 +58,7 @@ def print_book(report, label: str, regime: str, *, wide: bool = False) -> None:
             "lines": s["lines"],
             "units": s["units"],
         }
-        for s in report.summary
+        for s in (x if isinstance(x, dict) else x.model_dump() for x in report.summary)
     ]
     print_table(
         summary,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +12,9 @@ from rich.table import Table
 from chipex.catalog import load_catalog
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json, err_console
+from chipex.interfaces.cli.book_view import print_book
+from chipex.interfaces.cli.progress import book_progress
+from chipex.interfaces.cli.render import FormatOpt, WideOpt, emit, pick_format
 from chipex.rules import default_rulebook
 from chipex.rules.countries import REGIMES
 
@@ -224,7 +227,18 @@ def check_cmd(
     user: Annotated[
         str | None, typer.Option("--user", help="who is checking (recorded with --record)")
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="one JSON object per line (--format jsonl)")
+    ] = False,
+    fmt: FormatOpt = None,
+    wide: WideOpt = False,
+    fail_on_licence: Annotated[
+        bool,
+        typer.Option("--fail-on-licence", help="exit 3 if any line (or the one order) needs a licence"),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="show the Spark engine's JVM logs and progress bars")
+    ] = False,
 ) -> None:
     """May this order ship? Licence requirements, exceptions and review policy, cited, as of the order's date."""
     # the query engines load only when an order is checked
@@ -252,7 +266,12 @@ def check_cmd(
         if missing:
             raise ChipexError("--missing lists the unrecorded lines of an order book: give the book file")
         d = check_order(req, actor=user, db=db, catalog=cat if catalog else None, order="cli").to_dict()
-        emit_json(d) if json_out else _print_one(d)
+        shown = pick_format(fmt, json_out, json_means="jsonl")
+        if shown == "table":
+            _print_one(d)
+        else:
+            emit([one_row(d)] if shown == "csv" else [d], [], shown, document=d)
+        _fail_if(fail_on_licence, int(d["license_required"]), "the order needs")
         return
     from chipex.orders.output import check_outputs
     from chipex.orders.reading import file_format
@@ -261,7 +280,10 @@ def check_cmd(
     # A CSV results file neutralises formula-like text (OWASP): rows that are recorded come from
     # memory, never read back from it.
     csv_out = out is not None and file_format(out) == "csv" and (ledger or record or missing)
-    with console.status("checking order book...", spinner="dots") if not json_out else nullcontext():
+    shown = pick_format(fmt, json_out, json_means="jsonl")
+    if engine == "spark" and verbose:
+        os.environ["CHIPEX_SPARK_LOGS"] = "1"  # chipex.orders.spark: JVM logs kept out otherwise
+    with book_progress(err_console, orders) as done:
         report = check_book(
             BookRequest(
                 path=orders,
@@ -277,13 +299,14 @@ def check_cmd(
             ),
             catalog=cat,
         )
+        done(report.total)
     if csv_out:
         _write_results(report.results, out)
     link = _link(ledger or record or missing, db, regime, user, catalog)
     rows = report.rows() if link is not None else None
     extra = {}
     if missing:
-        _print_missing(link, rows, orders, screen, list_as_of, json_out)
+        _print_missing(link, rows, orders, screen, list_as_of, shown)
         return
     recording = _record_book(link, rows, orders, screen, list_as_of) if record else None
     if ledger:
@@ -300,15 +323,14 @@ def check_cmd(
         over = [(line, e) for line, d in extra.items() for e in d.get("ledger", []) if e["exceeds"]]
         for line, e in over:
             err_console.print(f"line {line}: would exceed {e['bucket']}: {e['message']}")
-    if json_out:  # one Determination per line (docs/schema/determination.schema.json)
-        for d in report.determinations():
-            more = extra.get(d.line, {})
-            key = recording.keys.get(d.line) if recording else None
-            emit_json(d.model_copy(update={"ledger": more.get("ledger"), "determination_id": key}).to_dict())
+    needing = sum(s.lines for s in report.summary if s.license_required)
+    if shown != "table":
+        _emit_book(report, shown, extra, recording)
         if recording:
             _print_recording(recording, len(rows), err_console)
+        _fail_if(fail_on_licence, needing, f"{needing:,} line(s) need")
         return
-    print_book(report, str(orders), regime)
+    print_book(report, str(orders), regime, wide=wide)
     if report.ignored_columns:
         from rich.markup import escape
 
@@ -323,57 +345,52 @@ def check_cmd(
     if recording:
         _print_recording(recording, len(rows), console)
     console.print(f"[dim]{DISCLAIMER}[/dim]")
+    _fail_if(fail_on_licence, needing, f"{needing:,} line(s) need")
+
+
+def _fail_if(wanted: bool, needing: int, what: str) -> None:
+    """--fail-on-licence: exit 3 (after the output) when a licence is needed (README: exit codes)."""
+    if wanted and needing:
+        err_console.print(f"{what} a licence (--fail-on-licence: exit 3)")
+        raise typer.Exit(3)
+
+
+def _emit_book(report, shown: str, extra: dict, recording) -> None:
+    """A book's lines in a script's format: jsonl/json one Determination per line (the
+    docs/schema/determination.schema.json objects), CSV the flat DeterminationRow of each line."""
+    if shown == "csv":
+        from chipex.service.orders import shaped
+
+        emit(shaped(report._joined(), "csv").to_pylist(), [], "csv")
+        return
+    dets = []
+    for d in report.determinations():
+        more = extra.get(d.line, {})
+        key = recording.keys.get(d.line) if recording else None
+        d = d.model_copy(update={"ledger": more.get("ledger"), "determination_id": key}).to_dict()
+        if shown == "jsonl":
+            emit_json(d)
+        else:
+            dets.append(d)
+    if shown == "json":
+        emit_json(dets)
+
+
+def one_row(d: dict) -> dict:
+    """One order's Determination as its flat DeterminationRow (the columns of a CSV results file)."""
+    from chipex.service.determination import DeterminationRow
+
+    p = d.get("policy") or {}
+    flat = {**d, "reasons": [r["rule"] for r in d["reasons"]], "exceptions": [e["id"] for e in d["exceptions"]],
+            "policy": p.get("policy"), "policy_rule": p.get("rule"), "party_entries": d.get("parties"),
+            "red_flags": ";".join(d.get("red_flags") or [])}  # fmt: skip
+    return {k: flat.get(k) for k in DeterminationRow.model_fields}
 
 
 def _list_as_of(value: str) -> str:
     if value not in ("order", "today"):
         raise ChipexError(f"--list-as-of is 'order' or 'today', not '{value}'", field="list-as-of")
     return value
-
-
-def print_book(report, label: str, regime: str) -> None:
-    """The summary by destination, decision and ECCN; and every line when the book is small."""
-    t = Table(
-        "destination",
-        "licence required",
-        "ECCN",
-        "lines",
-        "units",
-        title=f"{label}: {report.checked:,} lines checked ({regime})",
-    )
-    for s in (x if isinstance(x, dict) else x.model_dump() for x in report.summary):
-        t.add_row(
-            s["destination"],
-            "yes" if s["license_required"] else "no",
-            s["eccn"],
-            f"{s['lines']:,}",
-            f"{s['units']:,}",
-        )
-    console.print(t)
-    console.print(
-        f"red flags: {report.flagged:,} of {report.checked:,} lines raise at least one (inquire before shipping; "
-        "a flag never changes the licence answer)"
-    )
-    if report.results is not None and report.checked <= 50:
-        from chipex.orders.explain import split_ids
-
-        d = Table(
-            "line", "date", "item", "to", "licence", "ECCN", "reasons", "exceptions", "policy", "red flags"
-        )
-        for row in sorted(report.results.to_pylist(), key=lambda r: r["line"]):
-            d.add_row(
-                str(row["line"]),
-                str(row["date"]),
-                row["item"],
-                row["destination"],
-                "REQUIRED" if row["license_required"] else "no",
-                row["eccn"] or "-",
-                ", ".join(split_ids(row["reasons"])) or "-",
-                ", ".join(split_ids(row["exceptions"])) or "-",
-                row["policy"] or "-",
-                ", ".join(split_ids(row["red_flags"])) or "-",
-            )
-        console.print(d)
 
 
 def _link(wanted: bool, db: str | None, regime: str, user: str | None, catalog: list[Path] | None = None):
@@ -406,12 +423,15 @@ def _print_recording(rep, lines: int, out) -> None:
         )
 
 
-def _print_missing(link, rows: list[dict], book: Path, screen: bool, list_as_of: str, json_out: bool) -> None:
+def _print_missing(link, rows: list[dict], book: Path, screen: bool, list_as_of: str, shown: str) -> None:
     from chipex.orders.ledger_link import line_ranges
 
     lines = link.missing_lines(rows, book, screened=screen, list_as_of=list_as_of)
-    if json_out:
+    if shown in ("json", "jsonl"):
         emit_json({"book": str(book), "lines": len(rows), "missing": lines})
+        return
+    if shown == "csv":
+        emit([{"line": n} for n in lines], [], "csv")
         return
     shown = line_ranges(lines) if lines else "none"
     console.print(

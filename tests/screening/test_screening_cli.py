@@ -32,7 +32,7 @@ def test_screen_json(home: Path) -> None:
 
 
 def test_screen_text_explains(home: Path) -> None:
-    r = run("screen", "Sugon", home=home)
+    r = run("screen", "Sugon", "--format", "table", home=home)
     assert r.returncode == 0, r.stderr
     assert "EL  Sugon" in r.stdout
     assert "licence policy: Presumption of denial" in r.stdout
@@ -54,7 +54,7 @@ def test_screen_file_to_csv(home: Path, tmp_path: Path) -> None:
     parties.write_text("id,name,country\n1,Sugon,CN\n2,ACME Widgets GmbH,DE\n3,华为技术有限公司,CN\n4,Sugon,CN\n",
                        encoding="utf-8")  # fmt: skip
     out = tmp_path / "hits.csv"
-    r = run("screen", "--file", str(parties), "--out", str(out), home=home)
+    r = run("screen", "--file", str(parties), "--out", str(out), "--format", "table", home=home)
     assert r.returncode == 0, r.stderr
     assert "4 parties (3 distinct): 3 flagged" in r.stdout
     rows = list(csv.DictReader(out.open(encoding="utf-8")))

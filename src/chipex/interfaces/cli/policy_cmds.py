@@ -13,14 +13,13 @@ from typing import Annotated
 
 import typer
 import yaml
-from rich.table import Table
 
 from chipex.analysis.policy import nearmiss, windows
 from chipex.analysis.policy.common import fmt, resolve_date
 from chipex.analysis.policy.diff import diff, summary_line
 from chipex.core.classify import parse_date
 from chipex.errors import ChipexError
-from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json
+from chipex.interfaces.cli.app import DISCLAIMER, app, console
 from chipex.interfaces.cli.core_cmds import CatalogOpt, JsonOpt, _catalog
 from chipex.interfaces.cli.render import Col, FormatOpt, WideOpt, emit, pick_format, print_table
 from chipex.rules import active_reforms, default_rulebook, load_raw, load_rulebook
@@ -39,6 +38,28 @@ def _on(key: str) -> dt.date:
     return resolve_date(key, default_rulebook())[0]
 
 
+DIFF_COLUMNS = [
+    Col("chip", "item", wrap=True),
+    Col("before", "before", wrap=True),
+    Col("after", "after", wrap=True),
+    Col("change", "change", wrap=True),
+    Col("moved_by", "moved by", wrap=True, drop=1),
+]
+DIFF_LEGEND = (
+    "before/after: the 3A090/4A090 paragraph (-: none); +id: an is-informed letter requires a licence "
+    "(src/chipex/rules/is_informed.yaml); moved by: the paragraph and figures that moved the item"
+)
+NEAR_COLUMNS = [
+    Col("chip", "chip", wrap=True),
+    Col("text", "text", drop=3),
+    Col("eccn", "status"),
+    Col("lines", "lines under (value vs line, ratio)", wrap=True),
+    Col("flag", "flag"),
+    Col("sibling", "sibling", wrap=True, drop=1),
+    Col("kept", "kept of sibling", wrap=True, drop=2),
+]
+
+
 @app.command("diff")
 def diff_cmd(
     a: Annotated[str, typer.Argument(help="date or rule version (read under the baseline rulebook)")],
@@ -47,6 +68,8 @@ def diff_cmd(
     ] = None,
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
+    out_format: FormatOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Every catalog item whose status differs between A (baseline) and B (with any --reform), and why."""
     base, active = load_rulebook(), default_rulebook()
@@ -61,25 +84,24 @@ def diff_cmd(
         rulebook_b=active,
         reforms=_reform_note(),
     )
-    if json_out:
-        emit_json(d.to_dict())
+    out = pick_format(out_format, json_out)
+    if out != "table":
+        emit([c.__dict__ for c in d.changes], [], out, document=d.to_dict())
         return
     side_b = f"{d.b}{' under ' + ', '.join(d.reforms) if d.reforms else ''}"
-    t = Table(
-        "item",
-        "before",
-        "after",
-        "change",
-        "moved by",
-        title=f"{d.a} ({d.text_a or '-'}) -> {side_b} ({d.text_b or '-'})",
-    )
-    for c in d.changes:
-        if c.change == "renumbered":
-            continue
-        before = (c.before or "-") + ("".join(f" +{x}" for x in c.letters_before))
-        after = (c.after or "-") + ("".join(f" +{x}" for x in c.letters_after))
-        t.add_row(c.chip, before, after, c.change, "\n".join(c.moved_by))
-    console.print(t)
+    rows = [
+        {
+            "chip": c.chip,
+            "before": (c.before or "-") + "".join(f" +{x}" for x in c.letters_before),
+            "after": (c.after or "-") + "".join(f" +{x}" for x in c.letters_after),
+            "change": c.change,
+            "moved_by": "\n".join(c.moved_by),
+        }
+        for c in d.changes
+        if c.change != "renumbered"
+    ]
+    print_table(rows, DIFF_COLUMNS, title=f"{d.a} ({d.text_a or '-'}) -> {side_b} ({d.text_b or '-'})",
+                legend=[DIFF_LEGEND], wide=wide)  # fmt: skip
     renumbered = [c.chip for c in d.changes if c.change == "renumbered"]
     if renumbered:
         console.print(f"same tier, new paragraph number ({len(renumbered)}): {', '.join(renumbered)}")
@@ -96,6 +118,8 @@ def near_misses_cmd(
     ] = False,
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
+    out_format: FormatOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Chips designed to the line: margin under each prong, and what a cut-down variant keeps of its sibling."""
     cat, rb = _catalog(catalog), default_rulebook()
@@ -104,19 +128,12 @@ def near_misses_cmd(
         rows = nearmiss.near_miss_history(catalog=cat, rulebook=rb, margin=m)
     else:
         rows = nearmiss.near_misses(_on(as_of), catalog=cat, rulebook=rb, margin=m)
-    if json_out:
-        emit_json({"margin": margin, "reforms": _reform_note(), "near_misses": [n.to_dict() for n in rows]})
+    out = pick_format(out_format, json_out)
+    if out != "table":
+        doc = {"margin": margin, "reforms": _reform_note(), "near_misses": [n.to_dict() for n in rows]}
+        emit([_near_row(n) for n in rows], [], out, document=doc)
         return
-    t = Table(
-        "chip",
-        "text",
-        "status",
-        "lines under (value vs line, ratio)",
-        "flag",
-        "sibling",
-        "kept of sibling",
-        title=f"Designed to the line (flag: within {margin:.0%})",
-    )
+    table = []
     for n in rows:
         lines = "\n".join(
             f"{ln.metric} {fmt(ln.value)} vs {fmt(ln.bound)} ({ln.ratio:.1%}) -> {ln.would_be}"
@@ -124,9 +141,27 @@ def near_misses_cmd(
         )
         kept = ", ".join(f"{k.replace('_gbps', '')} {v:.0%}" for k, v in n.kept.items() if v is not None)
         sib = f"{n.sibling} ({n.sibling_eccn or '-'})" if n.sibling else "-"
-        t.add_row(n.chip, n.text, n.eccn or "-", lines, "*" if n.flagged else "", sib, kept)
-    console.print(t)
+        table.append({"chip": n.chip, "text": n.text, "eccn": n.eccn or "-", "lines": lines,
+                      "flag": "*" if n.flagged else "", "sibling": sib, "kept": kept or "-"})  # fmt: skip
+    legend = (
+        f"*: within {margin:.0%} under a line; lines: the figure vs the line it stays under, and the "
+        "paragraph it would be in over it; status: -: no 3A090 paragraph; kept: the share of its sibling's "
+        "figures (tpp, interconnect, memory bandwidth) a cut-down variant keeps"
+    )
+    print_table(table, NEAR_COLUMNS, title=f"Designed to the line (flag: within {margin:.0%})",
+                legend=[legend], wide=wide)  # fmt: skip
     console.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+def _near_row(n) -> dict:
+    """A near miss as one flat row (CSV/JSONL): its closest line first."""
+    first = n.lines[0] if n.lines else None
+    return {"chip": n.chip, "chip_id": n.chip_id, "as_of": n.as_of, "text": n.text, "eccn": n.eccn,
+            "flagged": n.flagged, "closest_metric": first.metric if first else None,
+            "closest_value": float(first.value) if first else None,
+            "closest_line": float(first.bound) if first else None,
+            "closest_ratio": float(first.ratio) if first else None, "would_be": first.would_be if first else None,
+            "sibling": n.sibling, "sibling_eccn": n.sibling_eccn}  # fmt: skip
 
 
 def _print_loophole(lp) -> None:  # a loopholes.Loophole
@@ -159,6 +194,27 @@ def _print_loophole(lp) -> None:  # a loopholes.Loophole
         console.print("  no single-change reform closes it within the candidates tried")
 
 
+LOOPHOLE_COLUMNS = [
+    Col("objective", "objective"),
+    Col("text", "text", drop=2),
+    Col("usefulness_h100e", "best design (H100e)", right=True, show=lambda v: f"{v:.2f}"),
+    Col("binding", "bound by", wrap=True, drop=1),
+    Col("reform", "proposed reform", wrap=True),
+    Col("after_h100e", "after reform (H100e)", right=True, show=lambda v: "-" if v is None else f"{v:.2f}"),
+]
+LOOPHOLE_LEGEND = (
+    "H100e: usefulness of the best uncontrolled design in H100 equivalents for the objective; bound by: "
+    "the limits it sits at; proposed reform: the single change that closes it (-: none found)"
+)
+
+
+def _loophole_row(lp) -> dict:
+    return {"objective": lp.objective, "as_of": str(lp.as_of), "text": lp.text, "datacenter": lp.datacenter,
+            "usefulness_h100e": lp.usefulness_h100e, "binding": list(lp.binding),
+            "classified_as": lp.classified_as, "reform": lp.reform["name"] if lp.reform else None,
+            "after_h100e": lp.reform_effect.get("after_h100e") if lp.reform else None}  # fmt: skip
+
+
 @app.command("loopholes")
 def loopholes_cmd(
     as_of: AsOf = "today",
@@ -184,6 +240,8 @@ def loopholes_cmd(
     ] = None,
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
+    out_format: FormatOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """The most useful design the rule in force still lets through, which dimension leaks, and the reform
     that closes it while changing as few consumer chips as possible."""
@@ -222,11 +280,13 @@ def loopholes_cmd(
                 )
                 path.write_text(yaml.safe_dump(lp.reform, sort_keys=False, allow_unicode=True, width=100))
                 written.append(str(path))
-    if json_out:
-        emit_json(
-            {"reforms": _reform_note(), "loopholes": [lp.to_dict() for lp in found], "written": written}
-        )
+    out = pick_format(out_format, json_out)
+    if out != "table":
+        doc = {"reforms": _reform_note(), "loopholes": [lp.to_dict() for lp in found], "written": written}
+        emit([_loophole_row(lp) for lp in found], [], out, document=doc)
         return
+    print_table([_loophole_row(lp) for lp in found], LOOPHOLE_COLUMNS, title="Loopholes", wide=wide,
+                legend=[LOOPHOLE_LEGEND])  # fmt: skip
     for lp in found:
         _print_loophole(lp)
     lp0 = found[0]

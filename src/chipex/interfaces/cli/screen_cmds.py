@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json, err_console
 from chipex.interfaces.cli.lists_cmds import parse_date
+from chipex.interfaces.cli.render import Col, FormatOpt, WideOpt, emit, pick_format, print_table
 from chipex.screening import THRESHOLD, Hit, Screener, country_code
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
@@ -55,6 +56,29 @@ def list_warnings(s: Screener, on: date, warn_age: int, max_age: int | None) -> 
 def _print_warnings(warnings: list[str]) -> None:
     for w in warnings:
         console.print(f"[yellow]warning: {w}[/yellow]")
+
+
+FailOnHitOpt = Annotated[bool, typer.Option("--fail-on-hit", help="exit 3 if any party scores a hit")]
+HIT_COLUMNS = [
+    Col("row", "row", right=True),
+    Col("party_name", "party", wrap=True),
+    Col("score", "score", right=True),
+    Col("list", "list"),
+    Col("entry_name", "listed entry", wrap=True),
+    Col("license_requirement", "licence requirement", wrap=True, drop=1),
+    Col("decision", "reviewer", drop=2),
+]
+HIT_LEGEND = (
+    "score: name similarity 0-1 (a hit at or above the threshold); list: CSL source list code "
+    "(EL Entity List, SDN OFAC, MEU military end user...); reviewer: a recorded decision on the hit; -: none"
+)
+
+
+def _fail_on_hit(wanted: bool, hits: int) -> None:
+    """--fail-on-hit: exit 3 (after the output) when a party scored a hit (README: exit codes)."""
+    if wanted and hits:
+        err_console.print(f"{hits:,} hit(s) (--fail-on-hit: exit 3)")
+        raise typer.Exit(3)
 
 
 def _print_hits(name: str, hits: list[Hit], s: Screener, limit: int, warnings: list[str]) -> None:
@@ -105,7 +129,10 @@ def _read_parties(path: Path) -> list[dict[str, str]]:
         raise ChipexError(f"not a readable CSV file: {exc}", file=str(path)) from None
 
 
-def _screen_file(s: Screener, file: Path, out: Path | None, as_json: bool, warnings: list[str]) -> None:
+def _screen_file(
+    s: Screener, file: Path, out: Path | None, shown: str, warnings: list[str], wide: bool = False
+) -> int:
+    """Screen a party file; the number of hits."""
     parties = _read_parties(file)
     with Progress(
         TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -145,22 +172,25 @@ def _screen_file(s: Screener, file: Path, out: Path | None, as_json: bool, warni
                "flagged": flagged, "hits": sum(len(h) for h in results), "snapshot_id": s.snapshot_id,
                "snapshot_date": s.source_date, "warnings": warnings,
                "threshold": s.threshold, "out": str(out) if out else None}  # fmt: skip
-    if as_json:
-        emit_json({**summary, "results": rows} if out is None else summary)
-        return
+    if shown != "table":
+        emit(
+            rows if out is None else [],
+            [],
+            shown,
+            document={**summary, "results": rows} if out is None else summary,
+        )
+        return summary["hits"]
     console.print(
         f"{summary['parties']} parties ({summary['distinct']} distinct): {flagged} flagged, {summary['hits']} hits"
         f" at >= {s.threshold:.2f}; snapshot {s.snapshot_id} (list of {s.source_date})"
         + (f"; written to {out}" if out else "")
     )
     _print_warnings(warnings)
-    if out is None:
-        for r in rows:
-            if r["status"] == "hit":
-                console.print(
-                    f"  row {r['row']}: {r['party_name']} -> {r['score']} {r['list']} {r['entry_name']}"
-                )
+    hit_rows = [r for r in rows if r["status"] == "hit"]
+    if out is None and hit_rows:
+        print_table(hit_rows, HIT_COLUMNS, title="hits", legend=[HIT_LEGEND], wide=wide)
     console.print(f"[dim]{DISCLAIMER}[/dim]")
+    return summary["hits"]
 
 
 @app.command("screen")
@@ -176,6 +206,9 @@ def screen_cmd(
     warn_age: WarnAgeOpt = 7,
     max_age: MaxAgeOpt = None,
     as_json: JsonOpt = False,
+    fmt: FormatOpt = None,
+    wide: WideOpt = False,
+    fail_on_hit: FailOnHitOpt = False,
 ) -> None:
     """Screen a party (or a CSV of parties) against the US Consolidated Screening List."""
     if (name is None) == (file is None):
@@ -185,17 +218,20 @@ def screen_cmd(
     on = date.today() if list_as_of == "today" else parse_date(list_as_of, "list-as-of")
     s = Screener(threshold=threshold, as_of=None if list_as_of == "today" else on)
     warnings = list_warnings(s, on, warn_age, max_age)
+    shown = pick_format(fmt, as_json)
     if file is not None:
-        _screen_file(s, file, out, as_json, warnings)
+        _fail_on_hit(fail_on_hit, _screen_file(s, file, out, shown, warnings, wide))
         return
     assert name is not None
     hits = s.screen(name, country, address=address)
-    if as_json:
-        emit_json({"query": name, "country": country_code(country), "threshold": s.threshold,
-                   "snapshot_id": s.snapshot_id, "snapshot_date": s.source_date, "warnings": warnings,
-                   "hits": [h.to_dict() for h in hits]})  # fmt: skip
+    if shown != "table":
+        doc = {"query": name, "country": country_code(country), "threshold": s.threshold,
+               "snapshot_id": s.snapshot_id, "snapshot_date": s.source_date, "warnings": warnings,
+               "hits": [h.to_dict() for h in hits]}  # fmt: skip
+        emit([{**h.to_dict(), "features": _explain(h)} for h in hits], [], shown, document=doc)
     else:
         _print_hits(name, hits, s, limit, warnings)
+    _fail_on_hit(fail_on_hit, len(hits))
 
 
 @app.command("match")

@@ -83,7 +83,16 @@ def test_caps_for_india_on_2025_03_01_as_printed(chipex):
     add_licence(chipex)
     chipex("ledger", "ship", *LINE, "--units", "10", "--date", "2025-03-01")
     code, out, _ = chipex(
-        "ledger", "caps", "--country", "IN", "--as-of", "2025-03-01", "--regime", "as-printed"
+        "ledger",
+        "caps",
+        "--country",
+        "IN",
+        "--as-of",
+        "2025-03-01",
+        "--regime",
+        "as-printed",
+        "--format",
+        "table",
     )
     assert code == 0
     assert "Caps for IN on 2025-03-01, regime as-printed (IN is AI Diffusion Tier 2, as printed)" in out
@@ -101,7 +110,16 @@ def test_caps_for_india_on_2025_03_01_as_printed(chipex):
         True,
     )
     code, out, _ = chipex(
-        "ledger", "caps", "--country", "IN", "--as-of", "2025-06-01", "--regime", "as-enforced"
+        "ledger",
+        "caps",
+        "--country",
+        "IN",
+        "--as-of",
+        "2025-06-01",
+        "--regime",
+        "as-enforced",
+        "--format",
+        "table",
     )
     assert "counted, not binding as enforced: BIS announced on 2025-05-13" in out
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from chipex.core.classify import parse_date
-from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json
+from chipex.interfaces.cli.app import DISCLAIMER, app, console
 from chipex.interfaces.cli.core_cmds import JsonOpt
+from chipex.interfaces.cli.render import Col, FormatOpt, WideOpt, emit, pick_format, print_table
 from chipex.rules import default_rulebook
 
 AsOf = Annotated[str, typer.Option("--as-of", help="date YYYY-MM-DD (default today)")]
@@ -25,28 +25,33 @@ def flags_cmd(
         str | None, typer.Option("--as-of", help="only the flags in force on this date (default: all)")
     ] = None,
     json_out: JsonOpt = False,
+    fmt: FormatOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """The red-flag catalog: each flag's text, the inquiry it calls for, citation, date and inputs."""
     from chipex.orders.red_flags import catalog_rows
 
     on = parse_date(as_of) if as_of else None
     rows = catalog_rows(default_rulebook(), on)
-    if json_out:
-        emit_json({"as_of": on.isoformat() if on else None, "flags": rows})
+    out = pick_format(fmt, json_out)
+    if out != "table":
+        emit(rows, [], out, document={"as_of": on.isoformat() if on else None, "flags": rows})
         return
-    t = Table(
-        "id",
-        "added",
-        "evaluated on",
-        "inquiry",
-        "citation",
-        "confidence",
-        title="red flags (inquire; never a licence decision)",
-    )
     for r in rows:
-        reads = ", ".join(r["reads"]) if r["evaluated"] else f"not evaluated: needs {r['needs']}"
-        t.add_row(r["id"], r["added"], reads, r["inquiry"], r["citation"], r["confidence"])
-    console.print(t)
+        r["reads_text"] = ", ".join(r["reads"]) if r["evaluated"] else f"not evaluated: needs {r['needs']}"
+    cols = [
+        Col("id", "id"),
+        Col("added", "added"),
+        Col("reads_text", "evaluated on", wrap=True, drop=2),
+        Col("inquiry", "inquiry", wrap=True),
+        Col("citation", "citation", wrap=True, drop=1),
+        Col("confidence", "confidence", drop=3),
+    ]
+    legend = (
+        "added: in BIS guidance since; evaluated on: the order fields the flag reads; confidence: verified "
+        "(read in the text), secondary, from-memory"
+    )
+    print_table(rows, cols, title="red flags (inquire; never a licence decision)", legend=[legend], wide=wide)
     n = sum(r["evaluated"] for r in rows)
     console.print(
         f"{n} of {len(rows)} flags are evaluated on order lines; an unknown field never raises one."
@@ -55,16 +60,15 @@ def flags_cmd(
 
 
 @app.command("hubs")
-def hubs_cmd(as_of: AsOf = "today", json_out: JsonOpt = False) -> None:
+def hubs_cmd(
+    as_of: AsOf = "today", json_out: JsonOpt = False, fmt: FormatOpt = None, wide: WideOpt = False
+) -> None:
     """Transshipment hubs on a date: cited events, country-group moves, billing-versus-shipping figures."""
     from chipex.analysis.diversion.hubs import hubs_as_of
 
     out = hubs_as_of(default_rulebook(), parse_date(as_of))
-    if json_out:
-        emit_json(out)
-        return
-    console.print(f"known transshipment hubs on {out['as_of']}: {', '.join(out['hubs']) or 'none'}")
-    t = Table("country", "hub", "date", "kind", "event", "source", "conf.")
+    shown = pick_format(fmt, json_out)
+    rows = []
     for c in out["countries"]:
         label = f"yes (since {c['hub_since']})" if c["hub"] else "no"
         for i, e in enumerate(
@@ -81,16 +85,32 @@ def hubs_cmd(as_of: AsOf = "today", json_out: JsonOpt = False) -> None:
             ]
         ):
             event = e["event"] + (f" [{e['figure']}]" if e.get("figure") else "")
-            t.add_row(
-                c["country"] if i == 0 else "",
-                label if i == 0 else "",
-                e["date"],
-                e["kind"],
-                event,
-                e["source"],
-                e["confidence"],
-            )
-    console.print(t)
+            rows.append({"country": c["country"], "hub": c["hub"], "hub_since": c.get("hub_since"),
+                         "date": e["date"], "kind": e["kind"], "event": event, "source": e["source"],
+                         "confidence": e["confidence"], "label": label, "first": i == 0})  # fmt: skip
+    if shown != "table":
+        emit(
+            [{k: v for k, v in r.items() if k not in ("label", "first")} for r in rows],
+            [],
+            shown,
+            document=out,
+        )
+        return
+    console.print(f"known transshipment hubs on {out['as_of']}: {', '.join(out['hubs']) or 'none'}")
+    cols = [
+        Col("country", "country", show=lambda v: v),
+        Col("label", "hub", wrap=True, show=lambda v: v),
+        Col("date", "date"),
+        Col("kind", "kind", drop=2),
+        Col("event", "event", wrap=True),
+        Col("source", "source", wrap=True, drop=1),
+        Col("confidence", "conf.", drop=3),
+    ]
+    for r in rows:  # the country and its hub status on its first row only
+        if not r["first"]:
+            r["country"] = r["label"] = ""
+    legend = "[...]: a billing or shipping figure the source gives; conf.: verified, secondary, from-memory"
+    print_table(rows, cols, legend=[legend], wide=wide)
     console.print(out["note"])
     console.print(f"[dim]{DISCLAIMER}[/dim]")
 
@@ -101,6 +121,8 @@ def leakage_cmd(
     seed: Annotated[int, typer.Option("--seed", help="random seed (results are reproducible)")] = 2025,
     chart: Annotated[Path | None, typer.Option("--chart", help="write the chart here (.png or .svg)")] = None,
     json_out: JsonOpt = False,
+    fmt: FormatOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """How much AI compute reached China, by route (stockpiles, licensed, smuggled, domestic), in H100e with ranges."""
     from chipex.analysis.diversion.leakage import leakage
@@ -110,15 +132,22 @@ def leakage_cmd(
         from chipex.analysis.diversion.charts import leakage_chart
 
         leakage_chart(d, chart)
-    if json_out:
-        emit_json(d)
+    shown = pick_format(fmt, json_out)
+    rows = [{"route": r, **v} for r, v in [*d["routes"].items(), ("total", d["total"])]]
+    if shown != "table":
+        emit(rows, [], shown, document=d)
         return
-    t = Table(
-        "route", "p5", "median", "p95", "low case", "central", "high case", title=f"leakage, {d['unit']}"
+    num = lambda v: f"{v:,.0f}"  # noqa: E731
+    cols = [Col("route", "route", wrap=True)] + [
+        Col(k, h, right=True, show=num)
+        for k, h in (("p5", "p5"), ("p50", "median"), ("p95", "p95"), ("low", "low case"),
+                     ("central", "central"), ("high", "high case"))
+    ]  # fmt: skip
+    legend = (
+        f"{d['unit']}; p5/median/p95: percentiles of the Monte Carlo draws; low/central/high case: "
+        "the scenario inputs at their low, central and high values"
     )
-    for r, v in [*d["routes"].items(), ("total", d["total"])]:
-        t.add_row(r, *(f"{v[k]:,.0f}" for k in ("p5", "p50", "p95", "low", "central", "high")))
-    console.print(t)
+    print_table(rows, cols, title=f"leakage, {d['unit']}", legend=[legend], wide=wide)
     h = d["hbm_constraint"]
     console.print(
         f"HBM cap on Ascend packages: {h['cap_packages']:,.0f} (binding in {h['binding_share_of_draws']:.1%} of draws)"
@@ -145,6 +174,8 @@ def flows_cmd(
     window: Annotated[int, typer.Option("--window", help="months before/after a rule date")] = 3,
     chart: Annotated[Path | None, typer.Option("--chart", help="write the chart here (.png or .svg)")] = None,
     json_out: JsonOpt = False,
+    fmt: FormatOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Trade-flow gaps: mirror gaps, hub re-export ratios and jumps around rule dates (HS codes are wider than ECCNs)."""
     from chipex.analysis.diversion.flows import analyse
@@ -155,93 +186,18 @@ def flows_cmd(
         from chipex.analysis.diversion.charts import flows_chart
 
         flows_chart(d, rep.series, chart)
-    if json_out:
-        emit_json(d)
+    shown = pick_format(fmt, json_out)
+    if shown != "table":  # rows: every finding, each with its table's name
+        tables = ("mirror_gaps", "reexport_ratios", "jumps", "published_jumps", "published")
+        emit([{"table": k, **r} for k in tables for r in d[k]], [], shown, document=d)
         return
     console.print(f"[bold yellow]{d['caveat']}[/bold yellow]")
     console.print(
         f"files: {', '.join(d['files']) or 'none (published figures only)'}; {d['rows_in_scope']:,} rows in HS {', '.join(d['hs_codes'])}"
     )
-    if d["mirror_gaps"]:
-        t = Table(
-            "period",
-            "exporter",
-            "importer",
-            "HS",
-            "exporter FOB",
-            "importer FOB",
-            "gap",
-            "gap %",
-            "basis",
-            title="mirror gaps",
-        )
-        for g in d["mirror_gaps"]:
-            t.add_row(
-                g["period"],
-                g["exporter"],
-                g["importer"],
-                g["hs"],
-                f"{g['exporter_reported_fob']:,.0f}",
-                f"{g['importer_reported_fob']:,.0f}",
-                f"{g['gap']:,.0f}",
-                f"{g['gap_pct']:.1f}",
-                g["basis"],
-            )
-        console.print(t)
-    if d["reexport_ratios"]:
-        t = Table(
-            "period",
-            "hub",
-            "HS",
-            "imports",
-            "exports+re-exports",
-            "ratio",
-            "to CN/HK/MO share",
-            title="hub re-export ratios",
-        )
-        for r in d["reexport_ratios"]:
-            t.add_row(
-                r["period"],
-                r["hub"],
-                r["hs"],
-                f"{r['imports']:,.0f}",
-                f"{r['exports_and_reexports']:,.0f}",
-                f"{r['reexport_ratio']:.2f}",
-                f"{r['to_china_share_of_imports']:.2f}",
-            )
-        console.print(t)
-    t = Table(
-        "series",
-        "date",
-        "rule",
-        "run-up (3 mo before / 3 before that)",
-        "after / before",
-        title="jumps around rule dates",
-    )
-    for e in d["jumps"] + d["published_jumps"]:
-        fmt = lambda v: "-" if v is None else f"{v:.2f}x"  # noqa: E731
-        t.add_row(
-            f"{e['reporter']}>{e['partner']} {e['flow']} {e['hs']}",
-            e["date"],
-            e["rule"],
-            fmt(e["run_up"]),
-            fmt(e["after"]),
-        )
-    console.print(t)
-    t = Table(
-        "period", "flow", "what", "USD", "y/y %", "source", "conf.", title="published figures (shipped)"
-    )
-    for p in d["published"]:
-        t.add_row(
-            p["period"],
-            f"{p['reporter']}>{p['partner']}",
-            p["what"],
-            "-" if p["value_usd"] is None else f"{p['value_usd']:,.0f}",
-            "-" if p["yoy_pct"] is None else f"{p['yoy_pct']:,.0f}",
-            p["source"],
-            p["confidence"],
-        )
-    console.print(t)
+    from chipex.interfaces.cli.flows_view import print_flows
+
+    print_flows(d, wide)
     if chart is not None:
         console.print(f"chart: {chart}")
     console.print(f"[dim]{DISCLAIMER}[/dim]")

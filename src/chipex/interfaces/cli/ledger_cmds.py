@@ -21,6 +21,7 @@ from chipex.datafiles import read_yaml
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json
 from chipex.interfaces.cli.core_cmds import CatalogOpt, JsonOpt
+from chipex.interfaces.cli.render import Col, FormatOpt, WideOpt, emit, pick_format, print_table
 from chipex.ledger import CapRow, Headroom, Ledger, Licence, Outcome, Request, open_ledger
 from chipex.ledger.db import grant_app_role, open_engine
 from chipex.ledger.records import fmt_amount
@@ -137,35 +138,29 @@ def licence_show(
     number: Annotated[str, typer.Argument(help="licence number")],
     db: DbOpt = None,
     json_out: JsonOpt = False,
+    fmt: FormatOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """A licence: its terms, what is used and left, and every reservation against it."""
     with _open(db) as ledger:
         lic, heads, reservations = ledger.licence(number)
-    if json_out:
-        emit_json(
-            {
-                "licence": lic.to_dict(),
-                "quantities": [h.to_dict() for h in heads],
-                "reservations": reservations,
-            }
-        )
+    shown = pick_format(fmt, json_out)
+    if shown != "table":  # rows: the reservations
+        doc = {
+            "licence": lic.to_dict(),
+            "quantities": [h.to_dict() for h in heads],
+            "reservations": reservations,
+        }
+        emit(reservations, [], shown, document=doc)
         return
     _print_licence(lic)
     console.print(_quantities_table(heads))
-    t = Table("reservation", "status", "event", "item", "units", "TPP", "to", "consignee", "date")
     for r in reservations:
-        t.add_row(
-            r["key"],
-            r["status"],
-            str(r["event"]),
-            r["item_name"] or r["eccn"] or "-",
-            str(r["units"] or "-"),
-            fmt_amount(Fraction(r["tpp"])) if r["tpp"] else "-",
-            r["destination"],
-            r["consignee"],
-            r["date"],
-        )
-    console.print(t if reservations else "no reservations against this licence")
+        r["item_text"] = r["item_name"] or r["eccn"] or "-"
+    if reservations:
+        print_table(reservations, RESERVATION_COLUMNS, wide=wide)
+    else:
+        console.print("no reservations against this licence")
 
 
 def _print_licence(lic: Licence) -> None:
@@ -182,31 +177,54 @@ def _print_licence(lic: Licence) -> None:
     console.print(f"[dim]recorded by {lic.recorded_by} at {lic.recorded_at} (event #{lic.seq})[/dim]")
 
 
+RESERVATION_COLUMNS = [
+    Col("key", "reservation", wrap=True),
+    Col("status", "status"),
+    Col("event", "event", right=True, drop=2),
+    Col("item_text", "item", wrap=True),
+    Col("units", "units", right=True),
+    Col("tpp", "TPP", right=True, show=lambda v: fmt_amount(Fraction(v)) if v else "-", drop=1),
+    Col("destination", "to"),
+    Col("consignee", "consignee", wrap=True, drop=3),
+    Col("date", "date"),
+]
+LICENCE_COLUMNS = [
+    Col("number", "licence"),
+    Col("holder", "holder", wrap=True, drop=2),
+    Col("destinations", "destinations", wrap=True),
+    Col("valid", "valid", wrap=True),
+    Col("unit", "unit"),
+    Col("granted", "granted", right=True),
+    Col("used", "used", right=True, drop=1),
+    Col("remaining", "remaining", right=True),
+]
+
+
 @licence_app.command("list")
-def licence_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
+def licence_list(
+    db: DbOpt = None, json_out: JsonOpt = False, fmt: FormatOpt = None, wide: WideOpt = False
+) -> None:
     """Every licence with what is used and left of it."""
     with _open(db) as ledger:
         rows = ledger.licences()
-    if json_out:
-        emit_json(
-            [{"licence": lic.to_dict(), "quantities": [h.to_dict() for h in heads]} for lic, heads in rows]
-        )
+    flat = [
+        {"number": lic.number, "holder": lic.holder, "destinations": list(lic.destinations),
+         "valid_from": str(lic.valid_from), "valid_to": str(lic.valid_to), "unit": h.unit,
+         "granted": fmt_amount(h.limit), "used": fmt_amount(h.used), "remaining": fmt_amount(h.remaining)}
+        for lic, heads in rows for h in heads
+    ]  # fmt: skip
+    shown = pick_format(fmt, json_out)
+    if shown != "table":
+        doc = [{"licence": lic.to_dict(), "quantities": [h.to_dict() for h in heads]} for lic, heads in rows]
+        emit(flat, [], shown, document=doc)
         return
-    t = Table("licence", "holder", "destinations", "valid", "unit", "granted", "used", "remaining")
-    for lic, heads in rows:
-        for h in heads:
-            valid = f"{lic.valid_from} to {lic.valid_to}"
-            t.add_row(
-                lic.number,
-                lic.holder,
-                ", ".join(lic.destinations),
-                valid,
-                h.unit,
-                fmt_amount(h.limit),
-                fmt_amount(h.used),
-                fmt_amount(h.remaining),
-            )
-    console.print(t if rows else "no licences recorded")
+    if not rows:
+        console.print("no licences recorded")
+        return
+    for r in flat:
+        r["valid"] = f"{r['valid_from']} to {r['valid_to']}"
+    legend = "unit: units (items) or TPP; granted, used and remaining in that unit"
+    print_table(flat, LICENCE_COLUMNS, legend=[legend], wide=wide)
 
 
 # --- reservations ------------------------------------------------------------------------------
@@ -443,22 +461,23 @@ def caps_cmd(
     regime: RegimeOpt = "as-enforced",
     db: DbOpt = None,
     json_out: JsonOpt = False,
+    fmt: FormatOpt = None,
 ) -> None:
     """Every cap on a date: limit, used, remaining, per period, whether it binds, with citations."""
     with _open(db) as ledger:
         rows = ledger.cap_status(country=country, as_of=as_of, regime=regime)
         code = iso_code(country) if country else None
         tier = ledger.rulebook.countries.tier(code, parse_date(as_of)) if code else None
-    if json_out:
-        emit_json(
-            {
-                "country": country,
-                "as_of": as_of,
-                "regime": regime,
-                "tier": tier,
-                "caps": [r.to_dict() for r in rows],
-            }
-        )
+    shown = pick_format(fmt, json_out)
+    if shown != "table":
+        doc = {
+            "country": country,
+            "as_of": as_of,
+            "regime": regime,
+            "tier": tier,
+            "caps": [r.to_dict() for r in rows],
+        }
+        emit([r.to_dict() for r in rows], [], shown, document=doc)
         return
     _print_caps(rows, country, as_of, regime, tier)
 

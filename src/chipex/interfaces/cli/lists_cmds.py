@@ -11,6 +11,7 @@ from rich.table import Table
 
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import app, console, emit_json
+from chipex.interfaces.cli.render import Col, FormatOpt, WideOpt, emit, pick_format, print_table
 from chipex.screening import LoadReport, Screener, load_list
 from chipex.screening.lists import list_info
 from chipex.screening.store import Store
@@ -102,6 +103,8 @@ def lists_cmd(
     user: UserOpt = "",
     rescreen: RescreenOpt = True,
     as_json: JsonOpt = False,
+    fmt: FormatOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Show the accepted list snapshots and their counts; --load a file, or update from trade.gov."""
     if ctx.invoked_subcommand is not None:
@@ -114,8 +117,11 @@ def lists_cmd(
         return
     s = Screener()
     accepted = Store().accepted()
-    if as_json:
-        emit_json({"current": s.snapshot_id, "source_date": s.source_date, "counts": s.counts,
+    shown = pick_format(fmt, as_json)
+    counts = [{"list": code, "entries": n, "name": list_info().get(code, {}).get("name", "")}
+              for code, n in s.counts.items()]  # fmt: skip
+    if shown != "table":  # rows: the current snapshot's lists
+        emit(counts, [], shown, document={"current": s.snapshot_id, "source_date": s.source_date, "counts": s.counts,
                    "total": sum(s.counts.values()), "source": s.index.source, "warnings": s.warnings(),
                    "accepted": [{"id": x.id, "source_date": x.source_date, "loaded_at": x.loaded_at,
                                  "origin": x.origin, "forced_by": x.forced_by, "forced_past": list(x.problems),
@@ -126,10 +132,11 @@ def lists_cmd(
     console.print(f"[dim]source: {s.index.source}[/dim]")
     for w in s.warnings():
         console.print(f"[yellow]warning: {w}[/yellow]")
-    t = Table("list", "entries", "name")
-    for code, n in s.counts.items():
-        t.add_row(code, f"{n:,}", list_info().get(code, {}).get("name", ""))
-    console.print(t)
+    cols = [Col("list", "list"), Col("entries", "entries", right=True, show=lambda v: f"{v:,}"),
+            Col("name", "name", wrap=True)]  # fmt: skip
+    print_table(
+        counts, cols, legend=["list: the CSL source code; entries: in the current snapshot"], wide=wide
+    )
     console.print("accepted snapshots (by list date): " + ", ".join(
         f"{x.id} ({'shipped' if x.loaded_at == 'shipped' else 'loaded ' + x.loaded_at[:10]}"
         + (f", forced by {x.forced_by}" if x.forced_by else "") + ")" for x in accepted))  # fmt: skip

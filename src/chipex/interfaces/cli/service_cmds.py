@@ -8,10 +8,10 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from chipex.errors import ChipexError
-from chipex.interfaces.cli.app import app, console, emit_json, err_console
+from chipex.interfaces.cli.app import app, console, err_console
+from chipex.interfaces.cli.render import FormatOpt, WideOpt
 
 users_app = typer.Typer(help="API users: add (prints the key once), list, revoke.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -100,19 +100,32 @@ def users_add(
 
 
 @users_app.command("list")
-def users_list(db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def users_list(
+    db: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="the same as --format json")] = False,
+    fmt: FormatOpt = None,
+    wide: WideOpt = False,
+) -> None:
     """Every user, role, key id and state (keys themselves are never stored)."""
+    from chipex.interfaces.cli.render import Col, emit, pick_format, print_table
     from chipex.service import users
 
     rows = users.list_users(db=db)
-    if json_out:
-        emit_json([u.model_dump() for u in rows])
+    shown = pick_format(fmt, json_out)
+    if shown != "table":
+        emit([u.model_dump() for u in rows], [], shown)
         return
-    t = Table("name", "role", "key id", "created", "expires", "state")
-    for u in rows:
-        state = "revoked" if u.revoked_at else ("active" if u.active() else "expired")
-        t.add_row(u.name.split("~")[0], u.role, u.key_id, u.created_at, u.expires_at or "-", state)
-    console.print(t if rows else "no users (chipex users add NAME --role ROLE)")
+    if not rows:
+        console.print("no users (chipex users add NAME --role ROLE)")
+        return
+    flat = [
+        {"name": u.name.split("~")[0], "role": u.role, "key_id": u.key_id, "created": u.created_at,
+         "expires": u.expires_at, "state": "revoked" if u.revoked_at else ("active" if u.active() else "expired")}
+        for u in rows
+    ]  # fmt: skip
+    cols = [Col("name", "name", wrap=True), Col("role", "role"), Col("key_id", "key id"),
+            Col("created", "created", drop=1), Col("expires", "expires", drop=2), Col("state", "state")]  # fmt: skip
+    print_table(flat, cols, legend=["expires: -: never; state: active, expired or revoked"], wide=wide)
 
 
 @users_app.command("revoke")

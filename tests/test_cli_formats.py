@@ -1,0 +1,120 @@
+"""Every command that prints rows, in a script's formats; exit codes for pipelines (issue 17).
+
+The row facts are independently known: the H100 (TPP 15,832; 3A090.a.1 from 2023-11-17) needs a
+licence to China (15 CFR 742.6(a)(6)(iii)); the A800 to China on 2022-12-01 does not (under the 2022
+text its 400 GB/s interconnect is below 600 GB/s, 3A090 as of 87 FR 62186); Sugon is on the Entity
+List (84 FR 29373).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from tests.chipex_cli import run_chipex
+
+STORY = str(Path(__file__).resolve().parents[1] / "src" / "chipex" / "examples" / "orders-story.csv")
+LICENCE = ("--number", "L-1", "--holder", "Exporter Inc.", "--item", "H100", "--to", "IN",
+           "--valid-from", "2025-01-01", "--valid-to", "2026-12-31", "--units", "10")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> str:
+    """A ledger with one licence and one API user."""
+    path = str(tmp_path_factory.mktemp("formats") / "ledger.db")
+    for args in (("ledger", "licence", "add", *LICENCE), ("users", "add", "alice", "--role", "officer")):
+        r = run_chipex(*args, "--db", path)
+        assert r.returncode == 0, r.stderr
+    return path
+
+
+# (command line, a key every row has, a value some row holds in that key)
+COMMANDS = [
+    (("chips",), "tpp", None),
+    (("history", "H100"), "eccn", "3A090.a.1"),
+    (("check", STORY), "license_required", "true"),
+    (("check", "--item", "H100", "--to", "CN", "--date", "2024-01-01"), "eccn", "3A090.a.1"),
+    (("screen", "Sugon"), "list", "EL"),
+    (("windows", "--until", "2026-07-01"), "chip", None),
+    (("diff", "2022-10-07", "2023-11-17"), "change", "newly controlled"),
+    (("near-misses", "--as-of", "2024-01-01"), "chip", "L20"),
+    (("loopholes", "--as-of", "2024-01-01", "--objective", "training"), "objective", "training"),
+    (("flags",), "id", "forwarder-consignee"),
+    (("hubs", "--as-of", "2025-01-01"), "country", "SG"),
+    (("leakage", "--draws", "200"), "route", "smuggling"),
+    (("flows",), "table", "published"),
+    (("lists",), "list", "EL"),
+    (("rules",), "id", "2023-11-17"),
+    (("ledger", "licence", "list", "--db"), "number", "L-1"),
+    (("ledger", "licence", "show", "L-1", "--db"), None, None),
+    (("ledger", "caps", "--country", "IN", "--as-of", "2025-03-01", "--db"), "cap", None),
+    (("users", "list", "--db"), "name", None),
+]
+
+
+def _args(cmd: tuple[str, ...], db: str) -> list[str]:
+    return [*cmd, db] if cmd[-1] == "--db" else list(cmd)
+
+
+def _values(rows: list[dict], key: str) -> list[str]:
+    return [str(r[key]).lower() if isinstance(r[key], bool) else str(r[key]) for r in rows]
+
+
+@pytest.mark.parametrize(("cmd", "key", "value"), COMMANDS, ids=[" ".join(c[0][:2]) for c in COMMANDS])
+def test_rows_as_csv_and_json(cmd, key, value, db):
+    r = run_chipex(*_args(cmd, db), "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    j = run_chipex(*_args(cmd, db), "--format", "json")
+    assert j.returncode == 0, j.stderr
+    doc = json.loads(j.stdout)
+    assert doc, "an empty JSON answer"
+    if key is None:  # no rows to check (a licence with no reservations): the document is there
+        return
+    assert rows and all(key in row for row in rows), r.stdout[:300]
+    if value is not None:
+        assert value in _values(rows, key)
+
+
+def test_piped_output_is_csv_and_json_is_a_synonym():
+    piped = run_chipex("flags")
+    assert piped.stdout.startswith("id,") and piped.stdout == run_chipex("flags", "--format", "csv").stdout
+    assert json.loads(run_chipex("flags", "--json").stdout) == json.loads(
+        run_chipex("flags", "--format", "json").stdout
+    )
+    # a book's --json: one Determination per line, as before
+    lines = run_chipex("check", STORY, "--json").stdout.splitlines()
+    assert len(lines) == 23 and all(json.loads(x)["line"] for x in lines)
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("check", "--item", "H100", "--to", "CN", "--date", "2024-01-01", "--fail-on-licence"), 3),
+        (("check", "--item", "H100", "--to", "CN", "--date", "2024-01-01"), 0),
+        (("check", "--item", "A800", "--to", "CN", "--date", "2022-12-01", "--fail-on-licence"), 0),
+        (("check", STORY, "--fail-on-licence", "--format", "table"), 3),
+        (("check", STORY, "--fail-on-licence", "--format", "csv"), 3),
+        (("screen", "Sugon", "--fail-on-hit"), 3),
+        (("screen", "Sugon"), 0),
+        (("screen", "ACME Widgets GmbH", "--country", "DE", "--fail-on-hit"), 0),
+    ],
+)
+def test_exit_codes_for_pipelines(args, code):
+    r = run_chipex(*args)
+    assert r.returncode == code, r.stderr
+    assert r.stdout, "the answer is printed before the exit"
+    if code == 3:
+        assert "exit 3" in r.stderr
+
+
+def test_fail_on_licence_for_a_book_without_licences(tmp_path):
+    book = tmp_path / "book.csv"
+    book.write_text("date,item,quantity,destination\n2022-12-01,A800,8,CN\n2024-01-01,H100,8,DE\n")
+    assert run_chipex("check", str(book), "--fail-on-licence", "--no-screen").returncode == 0
+    book.write_text("date,item,quantity,destination\n2022-12-01,A800,8,CN\n2024-01-01,H100,8,CN\n")
+    r = run_chipex("check", str(book), "--fail-on-licence", "--no-screen", "--format", "csv")
+    assert r.returncode == 3 and "1 line(s) need a licence" in r.stderr

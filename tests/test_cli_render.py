@@ -52,6 +52,17 @@ def test_demo_line_table_shows_every_answer_whole(width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+def test_check_book_table_shows_every_answer_whole(width):
+    out = _table("check", _story(), "--format", "table", width=width)
+    for d in (json.loads(x) for x in run_chipex("check", _story(), "--json").stdout.splitlines()):
+        row = _row_line(out, str(d["line"]), d["date"])
+        assert (d["eccn"] or "-") in row.split()
+        assert ("required" if d["license_required"] else "no") in row.split()
+    # the legend under the table names its symbols
+    assert "'?' after it" in out and "licence: required or no" in out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 def test_chips_table_shows_name_tpp_and_release_date(width):
     out = _table("chips", "--format", "table", width=width)
     rows = json.loads(run_chipex("chips", "--format", "json").stdout)

@@ -75,7 +75,7 @@ def test_caveat_cli_chart_and_bad_input(tmp_path):
     r = run_chipex("flows", str(SYNTH), "--json", "--chart", str(chart))
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["caveat"] == CAVEAT and chart.stat().st_size > 10_000
-    r = run_chipex("flows")
+    r = run_chipex("flows", "--format", "table")
     assert r.returncode == 0 and "wider than ECCN" in r.stdout
     bad = tmp_path / "bad.csv"
     bad.write_text(

@@ -99,7 +99,7 @@ def test_killed_record_run_resumes_with_only_the_missing_lines(tmp_path: Path, d
     r = run_chipex(*args)
     assert "recorded 0 determinations" in " ".join(r.stdout.split())
     assert _count(db) == LINES
-    r = run_chipex("check", str(book), "--missing", "--db", db, "--no-screen")
+    r = run_chipex("check", str(book), "--missing", "--db", db, "--no-screen", "--format", "table")
     assert "0 of 6,000 checked lines" in " ".join(r.stdout.split()) and ": none" in r.stdout
 
 

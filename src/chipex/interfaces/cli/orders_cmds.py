@@ -101,7 +101,8 @@ def check_cmd(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", metavar="FILE", help="results file: .parquet, .csv, .jsonl or .xlsx (written atomically)"
+            "--out", metavar="FILE", help="results file: .parquet, .csv, .jsonl or .xlsx (written atomically); stdout then "
+            "shows the summary table unless --format is given"
         ),
     ] = None,
     engine: Annotated[str, typer.Option("--engine", help="bulk engine: duckdb, polars or spark")] = "duckdb",
@@ -280,7 +281,8 @@ def check_cmd(
     # A CSV results file neutralises formula-like text (OWASP): rows that are recorded come from
     # memory, never read back from it.
     csv_out = out is not None and file_format(out) == "csv" and (ledger or record or missing)
-    shown = pick_format(fmt, json_out, json_means="jsonl")
+    # with --out the results are in the file: stdout shows the summary unless a format is asked for
+    shown = pick_format(fmt or ("table" if out and not json_out else None), json_out, json_means="jsonl")
     if engine == "spark" and verbose:
         os.environ["CHIPEX_SPARK_LOGS"] = "1"  # chipex.orders.spark: JVM logs kept out otherwise
     with book_progress(err_console, orders) as done:

@@ -1,9 +1,11 @@
 """Charts (matplotlib, offline): the catalog on the TPP x performance-density plane with each
 tier's controlled region shaded from the rule data, rule versions against chip launches, and
-exposure windows with the compute delivered in them."""
+exposure windows with the compute delivered in them. Each chart's data is written beside its PNG
+as CSV (same name, .csv)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 
@@ -25,6 +27,41 @@ from .nearmiss import NearMiss
 from .windows import Exposure
 
 PLANE = ("tpp", "performance_density")
+PLANE_COLUMNS = ("chip_id", "chip", "vendor", "datacenter", "tpp", "performance_density", "near_miss")
+TIMELINE_COLUMNS = ("kind", "id", "name", "vendor", "date", "tpp")
+WINDOWS_COLUMNS = ("chip_id", "chip", "destination", "start", "end", "rule_close", "units", "h100e")
+# label offsets tried in turn (points from the dot), nearest first
+OFFSETS = [(5, 4), (-5, 4), (5, -11), (-5, -11), (5, 14), (5, -21), (-5, 14), (-5, -21), (5, 24), (5, -31)]
+
+
+def write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> Path:
+    """A chart's data beside it: `path` with .csv, one row per plotted point or bar."""
+    out = path.with_suffix(".csv")
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    return out
+
+
+def place_labels(ax, points: list[tuple[str, float, float]], fontsize: float = 8) -> list:
+    """Annotate each (text, x, y) at the first offset whose box overlaps no label placed before
+    (nor any other dot's label), measured in display space; the last offset when none is free."""
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    placed, texts = [], []
+    for text, x, y in sorted(points, key=lambda p: (-p[2], p[1])):
+        for i, (dx, dy) in enumerate(OFFSETS):
+            t = ax.annotate(text, (x, y), textcoords="offset points", xytext=(dx, dy), fontsize=fontsize,
+                            ha="left" if dx > 0 else "right", zorder=4)  # fmt: skip
+            box = t.get_window_extent(renderer).expanded(1.05, 1.1)
+            if not any(box.overlaps(b) for b in placed) or i == len(OFFSETS) - 1:
+                placed.append(box)
+                texts.append(t)
+                break
+            t.remove()
+    return texts
 
 
 def _prong_mask(prong, grid: dict[str, np.ndarray]) -> np.ndarray | None:
@@ -75,12 +112,16 @@ def plane_chart(catalog: Catalog, rulebook: Rulebook, on: dt.date, near: list[Ne
         alpha=0.8,
     )
     flagged = {n.chip_id for n in near if n.flagged}
+    labels, data = [], []
     for chip in ics(catalog):
         m = measure(chip)
         if m.tpp is None or m.performance_density is None:
             continue
         x, y = float(m.tpp), float(m.performance_density)
         hit = chip.id in flagged
+        data.append({"chip_id": chip.id, "chip": chip.name, "vendor": chip.vendor,
+                     "datacenter": chip.datacenter.value, "tpp": round(x, 1),
+                     "performance_density": round(y, 3), "near_miss": hit})  # fmt: skip
         ax.scatter(
             x,
             y,
@@ -90,7 +131,7 @@ def plane_chart(catalog: Catalog, rulebook: Rulebook, on: dt.date, near: list[Ne
             edgecolors="black" if hit else "none",
         )
         if hit:
-            ax.annotate(chip.name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8, zorder=4)
+            labels.append((chip.name, x, y))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("total processing performance (TPP)")
@@ -104,8 +145,10 @@ def plane_chart(catalog: Catalog, rulebook: Rulebook, on: dt.date, near: list[Ne
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(True, which="both", alpha=0.2)
     fig.tight_layout()
+    place_labels(ax, labels)  # after the layout: the boxes are measured where they are drawn
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    write_csv(path, PLANE_COLUMNS, data)
     return path
 
 
@@ -115,10 +158,15 @@ def timeline_chart(catalog: Catalog, rulebook: Rulebook, path: Path) -> Path:
     vendors = sorted({c.vendor for c in ics(catalog)})
     palette = plt.cm.tab20.colors  # 14 vendors in the catalog since the 2026 additions; cycle past 20
     colors = {v: palette[i % len(palette)] for i, v in enumerate(vendors)}
+    data = [
+        {"kind": "rule version", "id": v.id, "name": v.name, "date": v.effective} for v in rulebook.versions
+    ]
     for chip in ics(catalog):
         r, m = released(chip), measure(chip)
         if r is None or r < start or m.tpp is None:
             continue
+        data.append({"kind": "chip", "id": chip.id, "name": chip.name, "vendor": chip.vendor, "date": r,
+                     "tpp": round(float(m.tpp), 1)})  # fmt: skip
         ax.scatter(r, float(m.tpp), color=colors[chip.vendor], s=18, zorder=3)
         if chip.sibling or chip.name in ("H20", "H100 SXM", "A100 SXM 80GB"):
             ax.annotate(chip.name, (r, float(m.tpp)), textcoords="offset points", xytext=(4, 3), fontsize=7)
@@ -144,6 +192,7 @@ def timeline_chart(catalog: Catalog, rulebook: Rulebook, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    write_csv(path, TIMELINE_COLUMNS, data)
     return path
 
 
@@ -151,6 +200,9 @@ def windows_chart(exposures: list[Exposure], until: dt.date, path: Path) -> Path
     rows = [e for e in exposures if any(w.end for w in e.windows) or e.h100e]
     rows.sort(key=lambda e: (e.windows[0].start if e.windows else "", e.chip_id))
     fig, ax = plt.subplots(figsize=(11, 0.35 * len(rows) + 1.8))
+    data = [{"chip_id": e.chip_id, "chip": e.chip, "destination": e.destination, "start": w.start, "end": w.end,
+             "rule_close": w.rule_close, "units": w.units, "h100e": w.h100e}
+            for e in rows for w in e.windows]  # fmt: skip
     for i, e in enumerate(rows):
         for w in e.windows:
             s = dt.date.fromisoformat(w.start)
@@ -181,4 +233,5 @@ def windows_chart(exposures: list[Exposure], until: dt.date, path: Path) -> Path
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    write_csv(path, WINDOWS_COLUMNS, data)
     return path

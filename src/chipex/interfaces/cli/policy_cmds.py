@@ -18,7 +18,7 @@ from chipex.analysis.policy import nearmiss, windows
 from chipex.analysis.policy.common import fmt, resolve_date
 from chipex.analysis.policy.diff import diff, summary_line
 from chipex.core.classify import parse_date
-from chipex.errors import ChipexError
+from chipex.errors import ChipexError, OutputError
 from chipex.interfaces.cli.app import DISCLAIMER, app, console
 from chipex.interfaces.cli.core_cmds import CatalogOpt, JsonOpt, _catalog
 from chipex.interfaces.cli.render import Col, FormatOpt, WideOpt, emit, pick_format, print_table
@@ -407,17 +407,29 @@ def windows_cmd(
 
 @app.command("charts")
 def charts_cmd(
-    out: Annotated[Path, typer.Option(help="folder for the PNGs")] = Path("docs/img"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FOLDER",
+            help="folder for the PNGs and their CSVs (default: charts/ in CHIPEX_HOME)",
+        ),
+    ] = None,
     as_of: AsOf = "2024-06-01",
     until: Annotated[str, typer.Option(help="end of the windows chart")] = "today",
     catalog: CatalogOpt = None,
 ) -> None:
     """PNG charts: TPP x performance density with controlled regions, rules vs launches, exposure windows."""
     from chipex.analysis.policy import charts  # scipy / matplotlib load only for this command
+    from chipex.home import chipex_home
 
     cat, rb = _catalog(catalog), default_rulebook()
     on, end = _on(as_of), parse_date(until)
-    out.mkdir(parents=True, exist_ok=True)
+    folder = out if out is not None else chipex_home() / "charts"  # never a checkout's tracked files
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the chart folder: {exc.strerror}", file=str(folder)) from None
     near = nearmiss.near_misses(on, catalog=cat, rulebook=rb)
     exp = windows.exposure_windows(
         catalog=cat,
@@ -426,9 +438,10 @@ def charts_cmd(
         shipments=windows.load_shipments(catalog=cat),
         until=end,
     )
+    console.print(f"charts in {folder.resolve()} (each with its data as CSV beside it):")
     for p in (
-        charts.plane_chart(cat, rb, on, near, out / "policy-tpp-pd.png"),
-        charts.timeline_chart(cat, rb, out / "policy-timeline.png"),
-        charts.windows_chart(exp, end, out / "policy-windows.png"),
+        charts.plane_chart(cat, rb, on, near, folder / "policy-tpp-pd.png"),
+        charts.timeline_chart(cat, rb, folder / "policy-timeline.png"),
+        charts.windows_chart(exp, end, folder / "policy-windows.png"),
     ):
-        console.print(f"wrote {p}")
+        console.print(f"  {p.name}, {p.with_suffix('.csv').name}")

@@ -132,9 +132,16 @@ def classify_cmd(
 
 
 HISTORY_LEGEND = (
-    "*: the status changed at this version; letters: is-informed letters in force (chipex classify CHIP); "
+    "*: the status changed at this version; letters: is-informed letters in force, as their legal basis "
+    "[letter id] (chipex classify CHIP); "
     "-: no advanced-computing ECCN"
 )
+
+
+def _letter_labels(ids: list[str]) -> str:
+    from chipex.interfaces.cli.book_view import rule_label
+
+    return "\n".join(rule_label(i) for i in ids) or "-"
 
 
 @app.command("history")
@@ -170,7 +177,7 @@ def history_cmd(
         Col("from", "from"),
         Col("rule_version_name", "rule version", wrap=True),
         Col("eccn", "ECCN"),
-        Col("letters", "letters", wrap=True),
+        Col("letters", "letters", wrap=True, show=_letter_labels),
         Col("changed", "changed", drop=1, show=lambda v: "*" if v else ""),
     ]
     emit(

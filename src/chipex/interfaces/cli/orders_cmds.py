@@ -101,8 +101,10 @@ def check_cmd(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", metavar="FILE", help="results file: .parquet, .csv, .jsonl or .xlsx (written atomically); stdout then "
-            "shows the summary table unless --format is given"
+            "--out",
+            metavar="FILE",
+            help="results file: .parquet, .csv, .jsonl or .xlsx (written atomically); stdout then "
+            "shows the summary table unless --format is given",
         ),
     ] = None,
     engine: Annotated[str, typer.Option("--engine", help="bulk engine: duckdb, polars or spark")] = "duckdb",

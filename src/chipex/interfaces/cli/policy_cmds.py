@@ -303,6 +303,12 @@ def loopholes_cmd(
     console.print(f"[dim]{DISCLAIMER}[/dim]")
 
 
+def _rule_labels(ids: list[str]) -> str:
+    from chipex.interfaces.cli.book_view import rule_label
+
+    return "\n".join(rule_label(i) for i in ids) or "-"
+
+
 @app.command("windows")
 def windows_cmd(
     destination: Annotated[
@@ -377,7 +383,7 @@ def windows_cmd(
         Col("destination", "to"),
         Col("start", "licence-free from"),
         Col("end", "until", wrap=True),
-        Col("closed_by", "closed by (rule id)", wrap=True, drop=2),
+        Col("closed_by", "closed by", wrap=True, drop=2, show=_rule_labels),
         Col("rule_close", "rule's own date", drop=3),
         Col("units_text", "units (est., range)", wrap=True, drop=1),
         Col("h100e", "H100e", right=True, show=lambda v: f"{v:,.0f}" if v else "-"),
@@ -386,7 +392,8 @@ def windows_cmd(
     legend = (
         "H100e: compute delivered in the window, in H100 equivalents by TPP (one H100 SXM = 1); units: "
         "estimated shipments (low-high); until 'open': the window has not closed; rule's own date: when the "
-        "closing rule took effect for everyone (a letter can close a window earlier)"
+        "closing rule took effect for everyone (a letter can close a window earlier); closed by: the paragraph (or FR page) [rule id]; '?' after an id: an is-informed letter, binding "
+        "only the company it named"
     )
     print_table(flat, cols, title=title, legend=[legend], wide=wide)
     total = sum(e.h100e for e in rows)

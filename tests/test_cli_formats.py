@@ -47,6 +47,7 @@ COMMANDS = [
     (("leakage", "--draws", "200"), "route", "smuggling"),
     (("flows",), "table", "published"),
     (("lists",), "list", "EL"),
+    (("ownership", "show", "Huawei", "--date", "2025-10-01"), "rule", "bis-affiliates"),
     (("rules",), "id", "2023-11-17"),
     (("ledger", "licence", "list", "--db"), "number", "L-1"),
     (("ledger", "licence", "show", "L-1", "--db"), None, None),

@@ -11,6 +11,7 @@ import typer
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json
 from chipex.interfaces.cli.lists_cmds import parse_date
+from chipex.interfaces.cli.render import FormatOpt, emit, pick_format
 
 ownership_app = typer.Typer(
     help="Ownership edges (CSV or FtM Ownership) and the 50% rules: the BIS Affiliates rule, OFAC's 50% rule.",
@@ -44,6 +45,7 @@ def show_cmd(
     on: Annotated[str, typer.Option("--date", help="as of this date (YYYY-MM-DD)")] = "today",
     regime: Annotated[str, typer.Option("--regime", help="as-enforced or as-printed")] = "as-enforced",
     as_json: JsonOpt = False,
+    fmt: FormatOpt = None,
 ) -> None:
     """Is the party owned 50% or more by listed parties on a date? Paths, percentages, sources, rule."""
     from chipex.screening import Screener
@@ -69,8 +71,9 @@ def show_cmd(
         })  # fmt: skip
     doc = {"party": party, "date": when, "regime": regime, "list_snapshot": s.snapshot_id,
            "list_date": s.source_date, "has_ownership_data": graph.has_owners(party), "rules": out}  # fmt: skip
-    if as_json:
-        emit_json(doc)
+    shown = pick_format(fmt, as_json)
+    if shown != "table":  # rows: one per ownership rule, the paths counted (all of them in json)
+        emit([{**r, "paths": len(r["paths"])} for r in out], [], shown, document=doc)
         return
     console.print(
         f"[bold]{party}[/bold] on {when} ({regime}); list {s.snapshot_id} (list of {s.source_date})"

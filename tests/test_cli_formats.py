@@ -119,3 +119,20 @@ def test_fail_on_licence_for_a_book_without_licences(tmp_path):
     book.write_text("date,item,quantity,destination\n2022-12-01,A800,8,CN\n2024-01-01,H100,8,CN\n")
     r = run_chipex("check", str(book), "--fail-on-licence", "--no-screen", "--format", "csv")
     assert r.returncode == 3 and "1 line(s) need a licence" in r.stderr
+
+
+def test_book_progress_only_at_a_terminal():
+    from rich.console import Console
+
+    from chipex.interfaces.cli.progress import book_progress
+
+    for terminal in (True, False):
+        buf = io.StringIO()
+        con = Console(file=buf, force_terminal=terminal, width=80)
+        with book_progress(con, Path("orders.csv")) as done:
+            done(120_000)
+        said = buf.getvalue()
+        if terminal:
+            assert "checked 120,000 lines in" in said and "lines/s" in said
+        else:
+            assert said == ""  # a pipe or a log gets no spinner and no rate line

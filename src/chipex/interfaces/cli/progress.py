@@ -32,6 +32,5 @@ def book_progress(console, book: Path) -> Iterator[Callable[[int], None]]:
         yield done
     secs = max(time.monotonic() - start, 1e-3)
     if counted[0]:
-        console.print(
-            f"[dim]checked {counted[0]:,} lines in {secs:.1f} s ({counted[0] / secs:,.0f} lines/s)[/dim]"
-        )
+        rate = f"checked {counted[0]:,} lines in {secs:.1f} s ({counted[0] / secs:,.0f} lines/s)"
+        console.print(f"[dim]{rate}[/dim]", highlight=False)

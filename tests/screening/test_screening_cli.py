@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ CHIPEX = [sys.executable, "-c", "from chipex.interfaces.cli import main; main()"
 
 def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CHIPEX, *args], capture_output=True, text=True, env={"CHIPEX_HOME": str(home), "PATH": "/usr/bin:/bin",
+        [*CHIPEX, *args], capture_output=True, text=True, env={"CHIPEX_HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
                                                                "COLUMNS": "200"}, timeout=120,
     )  # fmt: skip
 

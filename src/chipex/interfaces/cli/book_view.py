@@ -22,6 +22,12 @@ BOOK_LEGEND = (
 )
 
 
+SUMMARY_LEGEND = (
+    "ECCN -: no 3A090/4A090 paragraph (a licence can still be required: an is-informed letter, an end "
+    "use, a listed party); lines: book lines; units: items ordered (a system is one item)"
+)
+
+
 @cache
 def _paragraphs() -> dict[str, str]:
     """Rule id -> the paragraph it implements, read from the rule data (licensing.yaml, is_informed.yaml)."""
@@ -70,6 +76,7 @@ def print_book(report, label: str, regime: str, *, wide: bool = False) -> None:
             Col("units", "units (items)", right=True, show=lambda v: f"{v:,}"),
         ],
         title=f"{label}: {report.checked:,} lines checked ({regime})",
+        legend=[SUMMARY_LEGEND],
         wide=wide,
     )
     console.print(

@@ -59,7 +59,7 @@ def _count(db: str) -> int:
 def test_killed_record_run_resumes_with_only_the_missing_lines(tmp_path: Path, db: str) -> None:
     assert LINES > 4 * RECORD_BATCH
     book = _book(tmp_path / "book.csv")
-    args = ["check", str(book), "--record", "--db", db, "--no-screen", "--user", "alice"]
+    args = ["check", str(book), "--record", "--db", db, "--no-screen", "--user", "alice", "--format", "table"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "chipex", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

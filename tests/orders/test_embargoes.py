@@ -158,3 +158,13 @@ def test_a_book_gives_the_same_answers_as_one_order(tmp_path: Path):
             d["license_required"],
             d["policy"] and d["policy"]["policy"],
         )
+
+
+def test_the_scope_names_part_746_as_checked_and_its_exceptions_as_not_checked():
+    # rules/scope.yaml: what an answer evaluated (part 746 for every CCL item) and what it left out
+    d = one("RU")
+    assert "ru-746.8" in rules(d)
+    assert any("746.8(a)(1)" in c for c in d["checked"])
+    assert not any(c.startswith("part 746 embargoes") for c in d["not_checked"])
+    assert any("746.8 Supp. 2" in c for c in d["not_checked"])
+    assert any("subject to the EAR" in c for c in d["checked"])

@@ -66,5 +66,6 @@ def test_spark_gives_the_same_end_use_jurisdiction_and_warning_answers(tmp_path)
     check_book(book, engine="spark", out=tmp_path / "spark.parquet")
     duck, spark = _rows(tmp_path / "duck.parquet"), _rows(tmp_path / "spark.parquet")
     keys = ("license_required", "reasons", "policy", "depends_on", "warnings", "jurisdiction", "advisories")
+    keys += ("checked", "not_checked")
     for line, d in duck.items():
         assert [spark[line][k] for k in keys] == [d[k] for k in keys], line

@@ -38,6 +38,9 @@ ORDER_FIELDS = (
     ("end_use", "End use", "datacenter, model training"),
     ("ship_from", "Ship from", "US"),
     ("exporter", "Exporter", ""),
+    ("made_in", "Made in (not given: US-origin assumed)", "TW, CN"),
+    ("us_content_pct", "US-origin content (% of value, for de minimis)", "20"),
+    ("exporter_role", "Exporter's role (foundry, OSAT or other)", "foundry"),
 )
 
 

@@ -1,4 +1,4 @@
-"""`chipex serve` (the HTTP API) and `chipex users` (API users, roles and keys)."""
+"""`chipex serve` (the HTTP API and web UI) and `chipex users` (users, roles, keys and passwords)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from rich.table import Table
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import app, console, emit_json, err_console
 
-users_app = typer.Typer(help="API users: add (prints the key once), list, revoke.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="Users: add (prints the API key once), passwd (web sign-in password), list, revoke.",
+    no_args_is_help=True,
+)
 app.add_typer(users_app, name="users")
 
 DbOpt = Annotated[
@@ -122,6 +125,28 @@ def users_revoke(name: Annotated[str, typer.Argument(help="user name")], db: DbO
 
     u = users.revoke(name, actor=_os_user(), db=db)
     console.print(f"revoked {name} (key {u.key_id}) at {u.revoked_at}")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="user name")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="read the password from standard input (for scripts)"),
+    ] = False,
+    db: DbOpt = None,
+) -> None:
+    """Set a user's password for the web UI's sign-in (asked twice, hidden); stored as an Argon2 hash."""
+    from chipex.service import users
+
+    if password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    else:
+        password = typer.prompt(f"new password for {name}", hide_input=True, confirmation_prompt=True)
+    u = users.set_password(name, password, actor=_os_user(), db=db)
+    console.print(
+        f"password set for {name} ({u.role}) at {u.password_set_at}; sessions signed in with an old one end"
+    )
 
 
 def _os_user() -> str:

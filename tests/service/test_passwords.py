@@ -140,3 +140,18 @@ def test_expired_user_cannot_be_given_a_password(db):
     with pytest.raises(ChipexError, match="expired"):
         users.set_password("olga", PASSWORD, db=db)
     assert _row(db, "olga")["password_hash"] is None
+
+
+def test_users_passwd_asks_twice_hidden_and_refuses_a_mismatch(db):
+    from typer.testing import CliRunner
+
+    from chipex.interfaces.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["users", "passwd", "olga", "--db", db], input=f"{PASSWORD}\n{PASSWORD}x\n")
+    assert r.exit_code != 0 and users.verify_password("olga", PASSWORD, db=db) is None
+    assert "match" in r.output  # click: "the two entered values do not match"
+    r = runner.invoke(app, ["users", "passwd", "olga", "--db", db], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert r.exit_code == 0, r.output
+    assert PASSWORD not in r.output  # hidden input is not echoed
+    assert users.verify_password("olga", PASSWORD, db=db) is not None

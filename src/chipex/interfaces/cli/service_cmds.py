@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -58,6 +59,7 @@ def serve_cmd(
     import uvicorn
 
     from chipex.interfaces.http import create_app
+    from chipex.service import policy
 
     if not _loopback(host):
         if not allow_remote:
@@ -70,6 +72,9 @@ def serve_cmd(
             "keys travel in clear unless a TLS proxy is in front"
         )
     application = create_app(db=db, max_upload_mb=max_upload_mb, cors_origins=cors_origin)
+    # the policy lab's exposure windows take seconds: computed now (and after each midnight) in the
+    # background, so the first visit to /lab does not wait for them
+    threading.Thread(target=policy.warm_windows, args=(threading.Event(),), daemon=True).start()
     console.print(f"chipex API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False)
 

@@ -14,8 +14,9 @@ from rich.table import Table
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import app, console, emit_json, err_console
 
+# the help's first line must match the command table in cli/__init__.py (tests/test_startup.py)
 users_app = typer.Typer(
-    help="Users: add (prints the API key once), passwd (web sign-in password), list, revoke.",
+    help="API users: add (prints the key once), list, revoke.\n\npasswd sets a web sign-in password.",
     no_args_is_help=True,
 )
 app.add_typer(users_app, name="users")

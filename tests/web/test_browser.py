@@ -159,6 +159,51 @@ def test_viewer_sees_no_record_box_and_the_api_refuses(site: Site, browser, tmp_
     ctx.close()
 
 
+def test_a_viewer_signs_in_with_a_password_and_the_role_still_holds(site: Site, browser, tmp_path):
+    from chipex.service import users
+
+    password = "viewer's long passphrase"
+    users.set_password("viewer-user", password, db=site.db)
+    errors: list[str] = []
+    ctx, page = new_page(browser, errors)
+    page.goto(site.url + "/audit")  # not signed in: sent to the sign-in page, then back here
+    assert "/signin" in page.url
+    page.get_by_label("User name").fill("viewer-user")
+    page.get_by_label("Password").fill(password + "x")
+    page.get_by_label("Password").press("Enter")
+    # a wrong password and an unknown name read the same
+    assert page.locator("#signin-error").inner_text() == users.SIGNIN_REFUSED
+    assert page.get_by_label("User name").input_value() == "viewer-user"
+    page.get_by_label("User name").fill("nobody")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    assert page.locator("#signin-error").inner_text() == users.SIGNIN_REFUSED
+    shoot(page, "signin-refused", tmp_path / "screenshots")
+    page.get_by_label("User name").fill("viewer-user")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(lambda url: url.endswith("/audit"))
+    assert page.locator("#verify-result").inner_text().startswith("The chain verifies")
+    assert "viewer-user" in page.locator("header .who").inner_text()
+    # the viewer's role: no lab in the navigation, the lab page refused, no record box
+    assert page.get_by_role("link", name="Policy lab").count() == 0
+    page.goto(site.url + "/lab")
+    assert page.locator("h1").inner_text() == "Not allowed"
+    assert "permission 'lab' is needed" in page.locator("main").inner_text()
+    page.goto(site.url + "/check")
+    assert page.locator("#f-record").count() == 0
+    # the session cookie is HttpOnly and SameSite=Strict; scripts cannot read it
+    cookie = next(c for c in ctx.cookies() if c["name"] == "chipex_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert "chipex_session" not in page.evaluate("document.cookie")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(lambda url: url.endswith("/signin"))
+    # chromium logs each refused page's status (the two refusals' 401, the lab's 403): nothing else
+    expected = [f"status of {code}" for code in (401, 401, 403)]
+    assert [next((e for e in expected if e in m), m) for m in errors] == expected, errors
+    ctx.close()
+
+
 @pytest.fixture(autouse=True)
 def _quiet_home(monkeypatch):
     monkeypatch.delenv("CHIPEX_CATALOG", raising=False)

@@ -135,9 +135,10 @@ def test_policy_lab_plane_tooltips_slider_and_csv(site: Site, browser, tmp_path)
     # keyboard: each point is a link; focusing one shows its tooltip
     h800.focus()
     assert tip.is_visible() and "H800 SXM" in tip.inner_text()
+    shoot(page, "lab", tmp_path)  # the H800's tooltip showing
+    h800.focus()
     page.keyboard.press("Tab")
     assert tip.is_visible() and "H800 SXM" not in tip.inner_text().split("\n")[0]
-    shoot(page, "lab", tmp_path)
 
     # the CSV behind the plane: one row per chip (those drawn, and those without a density)
     with page.expect_download() as dl:

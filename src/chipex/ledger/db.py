@@ -175,7 +175,8 @@ def migrate(engine: Engine) -> None:
 # ... DISABLE TRIGGER or DROP TRIGGER. (Locking a bucket FOR NO KEY UPDATE needs UPDATE on one of
 # its columns; the append-only trigger refuses any actual update.) The HTTP service's own tables
 # (migrations/versions/s001_service.py) are state, not history: users are added and revoked
-# (a revoked row is renamed), jobs are queued and their status moves; none is ever deleted.
+# (a revoked row is renamed) and given passwords (s002), jobs are queued and their status moves;
+# none is ever deleted.
 APP_GRANTS = (
     "GRANT USAGE ON SCHEMA {schema} TO {role}",
     "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}",
@@ -183,7 +184,7 @@ APP_GRANTS = (
     "GRANT UPDATE (seq, hash) ON chain_head TO {role}",
     "GRANT UPDATE (unit) ON buckets TO {role}",
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
-    "GRANT INSERT, UPDATE (name, revoked_at) ON service_users TO {role}",
+    "GRANT INSERT, UPDATE (name, revoked_at, password_hash, password_set_at) ON service_users TO {role}",
     "GRANT INSERT, UPDATE ON service_jobs TO {role}",
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from fractions import Fraction
 from typing import Literal
 
@@ -132,21 +133,51 @@ class WindowsRequest(BaseModel):
 
 
 def windows(req: WindowsRequest) -> Explained:
-    """Dated licence-free windows per chip and destination, with the compute shipped in them (H100e)."""
+    """Dated licence-free windows per chip and destination, with the compute shipped in them (H100e).
+
+    The order checker runs a book of every chip on every rule-change date for this (seconds), so the
+    answer is kept per request, per rulebook and catalog (the objects `default_rulebook()` and
+    `default_catalog()` return: a reform or a reloaded catalog is a new one) and per shipments file
+    (its mtime): computed once, then a copy of it. One computation at a time; a second caller of the
+    same request waits for it rather than repeating it."""
     from chipex.analysis.policy import windows as win
     from chipex.catalog import default_catalog
-    from chipex.rules import active_reforms, default_rulebook, load_rulebook
+    from chipex.rules import default_rulebook
 
-    cat = default_catalog()
+    rulebook, cat = default_rulebook(), default_catalog()
+    until = req.until or dt.date.today()
+    key = (
+        tuple(req.destination), tuple(req.chip or ()), until, req.regime,
+        win.SHIPMENTS_FILE.stat().st_mtime_ns,
+    )  # fmt: skip
+    with _WINDOWS_LOCK:
+        hit = _WINDOWS.get(key)
+        if hit is None or hit[0] is not rulebook or hit[1] is not cat:
+            hit = (rulebook, cat, _windows(req, until, rulebook, cat))
+            _WINDOWS[key] = hit
+            while len(_WINDOWS) > _WINDOWS_KEPT:
+                _WINDOWS.pop(next(iter(_WINDOWS)))
+    return hit[2].model_copy(deep=True)
+
+
+_WINDOWS: dict[tuple, tuple[object, object, Explained]] = {}  # oldest first
+_WINDOWS_KEPT = 8
+_WINDOWS_LOCK = threading.Lock()
+
+
+def _windows(req: WindowsRequest, until: dt.date, rulebook, cat) -> Explained:
+    from chipex.analysis.policy import windows as win
+    from chipex.rules import active_reforms, load_rulebook
+
     kw = {
         "catalog": cat,
         "destinations": req.destination,
         "shipments": win.load_shipments(win.SHIPMENTS_FILE, cat),
         "regime": req.regime,
-        "until": req.until or dt.date.today(),
+        "until": until,
         "chips": req.chip,
     }
-    rows = win.exposure_windows(rulebook=default_rulebook(), **kw)
+    rows = win.exposure_windows(rulebook=rulebook, **kw)
     baseline = win.exposure_windows(rulebook=load_rulebook(), **kw) if active_reforms() else None
     total = sum(e.h100e for e in rows)
     return Explained(
@@ -158,6 +189,22 @@ def windows(req: WindowsRequest) -> Explained:
             "baseline": [e.to_dict() for e in baseline] if baseline is not None else None,
         },
     )
+
+
+def warm_windows(stop: threading.Event | None = None) -> None:
+    """Compute today's default windows (the policy lab's) now, and again after each midnight until
+    `stop` is set: a server runs this in a background thread so no page waits for it."""
+    import logging
+
+    while True:
+        today = dt.date.today()
+        try:
+            windows(WindowsRequest(until=today))
+        except Exception:  # the page that asks later shows the error; the server carries on
+            logging.getLogger(__name__).exception("warming the policy lab's exposure windows failed")
+        midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0, 0, 5))
+        if stop is None or stop.wait(max(1.0, (midnight - dt.datetime.now()).total_seconds())):
+            return
 
 
 class PlaneRequest(BaseModel):

@@ -27,6 +27,8 @@ users = Table(
     Column("created_at", String(40), nullable=False),
     Column("expires_at", String(40)),
     Column("revoked_at", String(40)),
+    Column("password_hash", String(200)),  # Argon2id of the web sign-in password (s002), never the password
+    Column("password_set_at", String(40)),
 )
 
 jobs = Table(

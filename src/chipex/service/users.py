@@ -1,7 +1,9 @@
-"""API users: roles, permissions, keys stored as Argon2 hashes, expiry, revocation.
+"""API users: roles, permissions, keys and passwords stored as Argon2 hashes, expiry, revocation.
 
 A key is `chipex_<key id>_<secret>`; the key id finds the user, Argon2id (argon2-cffi) checks the
-whole key. The key itself is shown once, when the user is added, and never stored.
+whole key. The key itself is shown once, when the user is added, and never stored. A user may also
+have a password (`chipex users passwd`) to sign in to the web UI by name; it too is stored only as
+an Argon2id hash, and a revoked or expired user cannot sign in with it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class User(BaseModel):
     created_at: str
     expires_at: str | None = None
     revoked_at: str | None = None
+    password_set_at: str | None = None  # when a web sign-in password was last set (None: none)
 
     @property
     def permissions(self) -> tuple[str, ...]:
@@ -95,6 +98,48 @@ def add_user(
     payload = {"name": name, "role": role, "key_id": key_id, "expires_at": user.expires_at}
     store.write_audited(db, actor, "user.added", f"{name}/{key_id}", payload, put)
     return NewUser(user=user, key=key)
+
+
+PASSWORD_MIN, PASSWORD_MAX = 10, 1024  # characters; long passphrases welcome (NIST SP 800-63B 3.1.1.2)
+SIGNIN_REFUSED = "wrong user name or password, or the user is revoked or expired"
+
+
+def set_password(name: str, password: str, *, actor: str | None = None, db: str | None = None) -> User:
+    """Give an active user a (new) web sign-in password; its Argon2id hash replaces any old one, which
+    ends the sessions signed in with the old password. Recorded in the audit chain (never the hash)."""
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise ChipexError(
+            f"a password is {PASSWORD_MIN} to {PASSWORD_MAX} characters (this one has {len(password)})",
+            field="password",
+        )
+    if password.strip() != password or password.casefold() == name.casefold():
+        raise ChipexError(
+            "a password neither is the user's name nor starts or ends with a space", field="password"
+        )
+    hashed = _hasher().hash(password)
+    # to the microsecond: sessions compare it (two changes within a second still differ), and it
+    # makes each change's audit subject unique
+    when = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+    def put(conn) -> User:
+        row = conn.execute(select(store.users).where(store.users.c.name == name)).mappings().first()
+        if row is None:
+            raise ChipexError(f"no user '{name}' (a revoked user can be added again)", field="name")
+        user = User.model_validate({**dict(row), "password_set_at": when})
+        if not user.active():
+            raise ChipexError(f"user '{name}' expired on {user.expires_at}", field="name")
+        conn.execute(
+            update(store.users)
+            .where(store.users.c.key_id == user.key_id)
+            .values(password_hash=hashed, password_set_at=user.password_set_at)
+        )
+        return user
+
+    found = store.read(
+        db, lambda c: c.execute(select(store.users.c.key_id).where(store.users.c.name == name)).first()
+    )
+    subject = f"{name}/{found[0] if found else '-'}@{when}"
+    return store.write_audited(db, actor, "user.password_set", subject, {"name": name, "at": when}, put)
 
 
 def list_users(*, db: str | None = None) -> list[User]:
@@ -166,3 +211,50 @@ def authenticate(key: str, *, db: str | None = None) -> User | None:
         with _LOCK:
             _VERIFIED[digest] = row["key_hash"]
     return user
+
+
+_DUMMY: list[str] = []  # an Argon2 hash of nothing anyone knows, verified against for unknown names
+
+
+def _dummy_hash() -> str:
+    with _LOCK:
+        if not _DUMMY:
+            _DUMMY.append(_hasher().hash(secrets.token_urlsafe(24)))
+        return _DUMMY[0]
+
+
+def verify_password(name: str, password: str, *, db: str | None = None) -> User | None:
+    """The active user `name` if `password` is theirs, else None: whether the name is unknown, has
+    no password, is revoked or expired, or the password is wrong (the caller shows one message,
+    SIGNIN_REFUSED). One Argon2 verification in every case, against a dummy hash when there is no
+    user's, so the time taken does not tell which."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    row = None
+    if len(name) <= 100 and len(password) <= PASSWORD_MAX:
+        row = store.read(
+            db, lambda c: c.execute(select(store.users).where(store.users.c.name == name)).mappings().first()
+        )
+    stored = row["password_hash"] if row is not None and row["password_hash"] else None
+    try:
+        _hasher().verify(stored or _dummy_hash(), password[:PASSWORD_MAX])
+        ok = stored is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or row is None:
+        return None
+    user = User.model_validate({k: row[k] for k in User.model_fields})
+    return user if user.active() else None
+
+
+def session_user(key_id: str, password_set_at: str | None, *, db: str | None = None) -> User | None:
+    """For a session signed in with a password: its user while still active and the password is the
+    one signed in with (a new password, a revocation or the expiry end the session). No Argon2 here:
+    the password was verified at sign-in."""
+    row = store.read(
+        db, lambda c: c.execute(select(store.users).where(store.users.c.key_id == key_id)).mappings().first()
+    )
+    if row is None or not row["password_hash"] or row["password_set_at"] != password_set_at:
+        return None
+    user = User.model_validate({k: row[k] for k in User.model_fields})
+    return user if user.active() else None

@@ -1,10 +1,11 @@
-"""`chipex serve` (the HTTP API) and `chipex users` (API users, roles and keys)."""
+"""`chipex serve` (the HTTP API and web UI) and `chipex users` (users, roles, keys and passwords)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -13,7 +14,11 @@ from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import app, console, err_console
 from chipex.interfaces.cli.render import FormatOpt, WideOpt
 
-users_app = typer.Typer(help="API users: add (prints the key once), list, revoke.", no_args_is_help=True)
+# the help's first line must match the command table in cli/__init__.py (tests/test_startup.py)
+users_app = typer.Typer(
+    help="API users: add (prints the key once), list, revoke.\n\npasswd sets a web sign-in password.",
+    no_args_is_help=True,
+)
 app.add_typer(users_app, name="users")
 
 DbOpt = Annotated[
@@ -55,6 +60,7 @@ def serve_cmd(
     import uvicorn
 
     from chipex.interfaces.http import create_app
+    from chipex.service import policy
 
     if not _loopback(host):
         if not allow_remote:
@@ -67,6 +73,9 @@ def serve_cmd(
             "keys travel in clear unless a TLS proxy is in front"
         )
     application = create_app(db=db, max_upload_mb=max_upload_mb, cors_origins=cors_origin)
+    # the policy lab's exposure windows take seconds: computed now (and after each midnight) in the
+    # background, so the first visit to /lab does not wait for them
+    threading.Thread(target=policy.warm_windows, args=(threading.Event(),), daemon=True).start()
     console.print(f"chipex API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False)
 
@@ -135,6 +144,28 @@ def users_revoke(name: Annotated[str, typer.Argument(help="user name")], db: DbO
 
     u = users.revoke(name, actor=_os_user(), db=db)
     console.print(f"revoked {name} (key {u.key_id}) at {u.revoked_at}")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="user name")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="read the password from standard input (for scripts)"),
+    ] = False,
+    db: DbOpt = None,
+) -> None:
+    """Set a user's password for the web UI's sign-in (asked twice, hidden); stored as an Argon2 hash."""
+    from chipex.service import users
+
+    if password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    else:
+        password = typer.prompt(f"new password for {name}", hide_input=True, confirmation_prompt=True)
+    u = users.set_password(name, password, actor=_os_user(), db=db)
+    console.print(
+        f"password set for {name} ({u.role}) at {u.password_set_at}; sessions signed in with an old one end"
+    )
 
 
 def _os_user() -> str:

@@ -30,7 +30,8 @@ def _recent(host: str, now: float) -> deque[float]:
     return q
 
 
-def current_user(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> User:
+def refuse_if_throttled(request: Request) -> None:
+    """429 once the client's address has failed FAILURES_ALLOWED times in the window (keys and passwords)."""
     host, now = _client(request), time.monotonic()
     with _lock:
         if len(_recent(host, now)) >= FAILURES_ALLOWED:
@@ -39,13 +40,22 @@ def current_user(request: Request, creds: HTTPAuthorizationCredentials | None = 
                 f"too many failed authentications from {host}; try again in {FAILURE_WINDOW_S:.0f} s",
                 headers={"Retry-After": str(int(FAILURE_WINDOW_S))},
             )
+
+
+def count_failure(request: Request) -> None:
+    now = time.monotonic()
+    with _lock:
+        _recent(_client(request), now).append(now)
+
+
+def current_user(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> User:
+    refuse_if_throttled(request)
     if creds is None or creds.scheme.lower() != "bearer":
         raise HTTPException(401, "authentication required: send 'Authorization: Bearer KEY'",
                             headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
     user = authenticate(creds.credentials, db=request.app.state.db)
     if user is None:
-        with _lock:
-            _recent(host, now).append(now)
+        count_failure(request)
         raise HTTPException(
             401, "invalid, expired or revoked API key", headers={"WWW-Authenticate": "Bearer"}
         )

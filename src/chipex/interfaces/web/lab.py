@@ -39,12 +39,6 @@ def _sources() -> dict[str, dict[str, str]]:
     return out
 
 
-@functools.lru_cache(maxsize=2)
-def _windows(today: str) -> dict[str, Any]:
-    # the slowest of the lab's analyses (seconds): computed once a day per process
-    return policy.windows(policy.WindowsRequest(until=dt.date.fromisoformat(today))).data
-
-
 def _lab(as_of: str) -> dict[str, Any]:
     key = as_of or "today"
     try:
@@ -52,7 +46,11 @@ def _lab(as_of: str) -> dict[str, Any]:
         near = policy.near_misses(policy.NearMissRequest(as_of=key)).data
     except ChipexError as exc:
         raise HTTPException(422, f"as of: {exc.message}") from None
-    return {"plane": plane, "near": near, "windows": _windows(dt.date.today().isoformat())}
+    return {
+        "plane": plane,
+        "near": near,
+        "windows": policy.windows(policy.WindowsRequest(until=dt.date.today())).data,
+    }
 
 
 def _version_dates() -> list[str]:

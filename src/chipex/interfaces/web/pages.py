@@ -22,6 +22,7 @@ from chipex.interfaces.web.session import (
     sessions,
     signed_in,
     verify_key,
+    verify_name_password,
 )
 from chipex.service import catalog, orders
 
@@ -69,22 +70,30 @@ def signin_form(request: Request, next: str | None = None) -> Response:
 @router.post("/signin")
 def signin(
     request: Request,
-    key: Annotated[str, Form(max_length=300)],
+    key: Annotated[str, Form(max_length=300)] = "",
+    name: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
     next: Annotated[str, Form(max_length=500)] = "/check",
 ) -> Response:
+    """Either form of the sign-in page: an API key, or a user name and password."""
     import hmac
 
     cookie = request.cookies.get(SIGNIN_COOKIE, "")
     if not csrf or not cookie or not hmac.compare_digest(csrf, cookie):
         raise HTTPException(403, "the sign-in form's CSRF token is missing or wrong: reload the page")
+    by_password = not key.strip()
     try:
-        verify_key(request, key)
+        if by_password:
+            if not name.strip() or not password:
+                raise HTTPException(422, "give your user name and password, or your API key")
+            user = verify_name_password(request, name, password)
+        else:
+            verify_key(request, key)
     except HTTPException as exc:
-        r = page(request, "signin.html", status=exc.status_code, error=exc.detail, signin_csrf=cookie,
-                 next=_safe_next(next))  # fmt: skip
-        return r
-    token, _ = sessions(request).open(key.strip())
+        return page(request, "signin.html", status=exc.status_code, error=exc.detail, signin_csrf=cookie,
+                    next=_safe_next(next), typed_name=name.strip()[:100], by_password=by_password)  # fmt: skip
+    token, _ = sessions(request).open(user=user) if by_password else sessions(request).open(key.strip())
     r = RedirectResponse(_safe_next(next), status_code=303)
     r.set_cookie(SESSION_COOKIE, token, **cookie_args(request))
     r.delete_cookie(SIGNIN_COOKIE, path="/")

@@ -41,7 +41,7 @@ COMMANDS.update(
         "leakage": ("diversion_cmds", "How much AI compute reached China, by route (stockpiles, licensed, smuggled, domestic), in H100e with ranges."),
         "flows": ("diversion_cmds", "Trade-flow gaps: mirror gaps, hub re-export ratios and jumps around rule dates (HS codes are wider than ECCNs)."),
         "serve": ("service_cmds", "Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs) with uvicorn."),
-        "users": ("service_cmds", "API users: add (prints the key once), list, revoke."),
+        "users": ("service_cmds", "Users: add (prints the API key once), list, revoke, passwd (web sign-in)."),
         "report": ("report_cmds", "The report of a recorded determination (inputs, decision, citations, provenance, audit hash) as PDF or HTML."),
         "hubs": ("diversion_cmds", "Transshipment hubs on a date: cited events, country-group moves, billing-versus-shipping figures."),
     }

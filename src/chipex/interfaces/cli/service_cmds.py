@@ -16,7 +16,7 @@ from chipex.interfaces.cli.render import FormatOpt, WideOpt
 
 # the help's first line must match the command table in cli/__init__.py (tests/test_startup.py)
 users_app = typer.Typer(
-    help="API users: add (prints the key once), list, revoke.\n\npasswd sets a web sign-in password.",
+    help="Users: add (prints the API key once), list, revoke, passwd (web sign-in).",
     no_args_is_help=True,
 )
 app.add_typer(users_app, name="users")

@@ -171,6 +171,12 @@ class Index:
     def candidates(self, q: Name, limit: int, floor: float) -> list[int]:
         """Name ids worth scoring, best first, pre-scored by IDF-weighted token (or Han bigram) overlap;
         those pre-scoring under `floor` are not worth the scorer's time."""
+        pre = self.prescore(q, floor)
+        best = sorted(pre, key=pre.__getitem__, reverse=True)[:limit]
+        return [nid for nid in best if pre[nid] >= floor or q.pinyin]
+
+    def prescore(self, q: Name, floor: float) -> dict[int, float]:
+        """Pre-scores of the names a query reaches (those with too little matched weight left out)."""
         acc: dict[int, float] = {}
         terms = [t for tok in dict.fromkeys(q.tokens) for t in self.resolve(tok)]
         terms += [
@@ -206,8 +212,7 @@ class Index:
                     hit[nid] = hit.get(nid, 0) + 1
             for nid, k in hit.items():
                 pre[nid] = max(pre.get(nid, 0.0), 2 * k / (len(grams) + len(bigrams(self.name_rows[nid][3]))))
-        best = sorted(pre, key=pre.__getitem__, reverse=True)[:limit]
-        return [nid for nid in best if pre[nid] >= floor or q.pinyin]
+        return pre
 
 
 _LOADED: dict[tuple[str, date], Index] = {}  # indexes are read-only: one per list file and process

@@ -104,6 +104,11 @@ def initial_runs(tokens: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], 
     return tuple(out)
 
 
+@lru_cache(maxsize=1 << 16)
+def _runs(tokens: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    return {key: run for key, run in reversed(initial_runs(tokens))}  # the shortest, leftmost run wins
+
+
 def _initials(
     a: tuple[str, ...],
     b: tuple[str, ...],
@@ -116,31 +121,36 @@ def _initials(
     (or all of `a`, `a_acr`) whose initials are a word of `b`: each with the words it stands for.
     A run never holds a word the other name has as a word ("JT Trading" is not "Juniper Trading"), a legal
     form is no acronym ("OOO"), and an acronym the listed name gives counts LISTED_ACRONYM_SIM."""
+    runs_a, runs_b = _runs(a), _runs(b)
+    sa, sb = set(a), set(b)
+    fwd = [t for t in sa if t in runs_b or t in b_acr]
+    back = [k for k in sb if k in runs_a or k in a_acr]
+    if not fwd and not back:
+        return {}
     out: dict[str, tuple[float, str]] = {}
     ca, cb = Counter(a), Counter(b)
+    forms = normaliser().forms
 
     def spare(run: tuple[str, ...], mine: Counter[str], other: Counter[str]) -> bool:
         """No word of the run is one the other name has (as often): it is not also matched as a word."""
         return all(mine[w] > other[w] for w in run)
 
-    forms = normaliser().forms
     # the party's acronym for listed words: the list vouches for the words; a listed acronym for the
     # party's words vouches for their initials only
     own, listed = (LISTED_ACRONYM_SIM, ACRONYM_SIM) if a_listed else (ACRONYM_SIM, LISTED_ACRONYM_SIM)
-    runs = {key: run for key, run in initial_runs(b) if spare(run, cb, ca)}
-    for t in a:
+    for t in fwd:
         if (t,) in forms:
             continue
-        if (run := runs.get(t)) is not None:
+        if (run := runs_b.get(t)) is not None and spare(run, cb, ca):
             out[t] = (own, " ".join(run))
         elif t in b_acr and spare(b, cb, ca):
             out[t] = (own, " ".join(b))
-    acronyms = {u for u in b if (u,) not in forms}
-    for key, run in initial_runs(a):
-        if key in acronyms and spare(run, ca, cb):
+    for key in back:
+        if (key,) in forms:
+            continue
+        if (run := runs_a.get(key)) is not None and spare(run, ca, cb):
             out.update({w: (listed, key) for w in run})
-    for key in a_acr:
-        if key in acronyms and spare(a, ca, cb):
+        elif key in a_acr and spare(a, ca, cb):
             out.update({w: (listed, key) for w in a})
     return out
 

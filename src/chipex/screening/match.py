@@ -3,7 +3,8 @@
 Features (each reported with its value and what it did to the score):
   name_tokens   IDF-weighted soft overlap of core words, both ways (F1): rapidfuzz for misspellings,
                 metaphone for same-sounding words, compounds ("BellHuawei" vs "Bel Huawei"), acronyms
-                ("PLA" for "People's Liberation Army", "US" for "United States") at ACRONYM_SIM
+                ("PLA" for "People's Liberation Army", "US" for "United States") at ACRONYM_SIM; a listed
+                acronym for the party's words ("SMC" for "Super Micro Computer") at LISTED_ACRONYM_SIM
   han           IDF-weighted overlap of Han character bigrams, both ways (F1), when both names have Han
   pinyin        weak: pinyin of a Han query against a romanised list name, at most PINYIN_CAP
   contained     every word of one name is in the other, they are the larger part of it (IDF-weighted) and

@@ -123,6 +123,11 @@ class Name:
 def split_aliases(name: str) -> list[str]:
     """A listed name with embedded a.k.a./f.k.a. parts -> [main name, alias, ...]."""
     name = _BOILERPLATE.sub("", name).strip()
+    # "Al-Qa'ida/Islamic Army": a slash between names of two words or more each separates two names
+    # (not "A/S", "1/2", "Sales/Service"); each part is then split on its own
+    halves = name.split("/")
+    if len(halves) > 1 and all(len(re.findall(r"[^\W\d_]{2,}", h)) >= 2 for h in halves):
+        return [p for h in halves for p in split_aliases(h)]
     if not _AKA.search(name):
         return [name]
     # parenthesised or bracketed "(a.k.a. X)" become aliases; the rest is split on the marker

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from chipex.screening import Screener
+from chipex.screening.normalize import split_aliases
 from chipex.screening.quality import best_threshold, pair_quality, read_pairs
 
 HERE = Path(__file__).parent
@@ -104,3 +105,13 @@ def test_a_party_name_that_is_the_distinctive_part_of_a_listed_name_matches(scre
     # name_bench (tune split): "faberlic" is "FABERLIC EUROPE Sp. z o.o."
     m = screener.match("faberlic", "FABERLIC EUROPE Sp. z o.o.")
     assert m.match and any(f.name == "contained" and "faberlic" in f.detail for f in m.features)
+
+
+def test_a_slash_between_names_separates_them(screener: Screener) -> None:
+    # name_bench (tune split): "Al Qaeda" is "Al-Qa'ida/Islamic Army"; "A/S" is a legal form, not two names
+    assert split_aliases("Al-Qa'ida/Islamic Army") == ["Al-Qa'ida", "Islamic Army"]
+    assert split_aliases("Bowne Global Solutions Denmark, A/S") == ["Bowne Global Solutions Denmark, A/S"]
+    m = screener.match("Al Qaeda", "Al-Qa'ida/Islamic Army")
+    assert (
+        m.match and "qaeda~qaida" in features(screener, "Al Qaeda", "Al-Qa'ida/Islamic Army")["name_tokens"]
+    )

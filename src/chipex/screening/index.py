@@ -1,8 +1,12 @@
 """Stage one: a cheap candidate index over every listed name and alias.
 
-Three keys find candidates: exact core tokens (weighted by inverse document frequency, so "Huawei"
+Four keys find candidates: exact core tokens (weighted by inverse document frequency, so "Huawei"
 counts and "Company" barely does), near tokens (single-character deletions, SymSpell-style, and
-metaphone keys, for typos and transliteration variants) and Han character bigrams. The index is built
+metaphone keys, for typos and transliteration variants), acronyms both ways (a query word that is the
+initials of a run of a listed name's core words, "AI" in "Beijing Academy of AI"; a run of the query's
+words whose initials are a listed word, "People's Liberation Army" for "PLA"; stop words and legal
+forms have no initial, except that a name's acronym may end with its legal form's, "SMIC") and Han
+character bigrams. The index is built
 once per snapshot and cached (marshal) in CHIPEX_HOME, keyed by the snapshot's content hash. A cache
 file is used only if it is this user's, not writable by others, and carries a valid HMAC-SHA256 under a
 0600 key kept in the cache folder; otherwise the index is rebuilt (issue 11).
@@ -23,10 +27,10 @@ from rapidfuzz import fuzz
 
 from chipex.cachefiles import cache_secret, read_authentic, write_authentic
 from chipex.screening.lists import Entry, Snapshot, file_hash, read_snapshot
-from chipex.screening.match import PHONETIC_SIM
+from chipex.screening.match import ACRONYM_SIM, LISTED_ACRONYM_SIM, PHONETIC_SIM, initial_runs
 from chipex.screening.normalize import Name, bigrams, normaliser, split_aliases
 
-INDEX_VERSION = 11  # bump when the index layout or the normalisation changes
+INDEX_VERSION = 12  # bump when the index layout or the normalisation changes
 NEAR_MIN_LEN = 4  # tokens shorter than this match exactly only
 NEAR_MIN_SIM = 0.8  # rapidfuzz ratio / 100 for two tokens to count as the same word misspelt
 MAX_POSTINGS = 600  # a token on more names than this only re-ranks, it never introduces candidates
@@ -98,6 +102,16 @@ class Index:
                 exact[" ".join(sorted(set(n.tokens)))].append(nid)
         total = len(names)
         idf = {t: math.log(total / len(ids)) + 0.1 for t, ids in postings.items()}
+        # acronym -> names with a run of core words of those initials (or the whole name, legal form's
+        # initial and all), with the run's weight: the most a query word that is the acronym can match
+        acro: dict[str, dict[int, float]] = defaultdict(dict)
+        for nid, n in enumerate(names):
+            whole = sum(idf[t] for t in set(n.tokens))
+            for key, run in initial_runs(n.tokens):
+                w = sum(idf[t] for t in set(run))
+                acro[key][nid] = max(acro[key].get(nid, 0.0), w)
+            for key in n.acronyms:
+                acro[key][nid] = whole
         near: dict[str, set[str]] = defaultdict(set)
         phon: dict[str, set[str]] = defaultdict(set)
         for t in postings:
@@ -133,6 +147,7 @@ class Index:
                 # space-joined rather than tuples: a quarter of the objects, so the cache loads faster
                 "near": {k: " ".join(v) for k, v in near.items()},
                 "phon": {k: " ".join(v) for k, v in phon.items()},
+                "acro": {k: (tuple(v), tuple(v.values())) for k, v in acro.items()},
             }
         )
 
@@ -171,23 +186,45 @@ class Index:
     def candidates(self, q: Name, limit: int, floor: float) -> list[int]:
         """Name ids worth scoring, best first, pre-scored by IDF-weighted token (or Han bigram) overlap;
         those pre-scoring under `floor` are not worth the scorer's time."""
+        pre = self.prescore(q, floor)
+        best = sorted(pre, key=pre.__getitem__, reverse=True)[:limit]
+        return [nid for nid in best if pre[nid] >= floor or q.pinyin]
+
+    def prescore(self, q: Name, floor: float) -> dict[int, float]:
+        """Pre-scores of the names a query reaches (those with too little matched weight left out)."""
         acc: dict[int, float] = {}
         terms = [t for tok in dict.fromkeys(q.tokens) for t in self.resolve(tok)]
         terms += [
             Term(x + y, x + y, 1.0, "compound") for x, y in pairwise(q.tokens) if x + y in self.postings
         ]
         q_total = sum(self.weight(tok) for tok in set(q.tokens)) or 1.0
-        rare = [t for t in terms if len(self.postings[t.token]) <= MAX_POSTINGS]
-        for t in sorted(terms, key=lambda t: len(self.postings[t.token])):
-            w = self.idf[t.token] * t.sim
-            ids = self.postings[t.token]
+        # (names, weight each adds): the query's words and spellings of them, then acronyms both ways
+        # (an acronym's weight: half its own, half the words it stands for, at ACRONYM_SIM)
+        looks: list[tuple[tuple[int, ...], float | tuple[float, ...]]] = [
+            (self.postings[t.token], self.idf[t.token] * t.sim) for t in terms
+        ]
+        forms = normaliser().forms
+        for tok in dict.fromkeys(q.tokens):  # a query word that abbreviates listed words
+            if (hit := self.acro.get(tok)) is not None and (tok,) not in forms:
+                w = self.weight(tok)
+                looks.append((hit[0], tuple(ACRONYM_SIM * (w + r) / 2 for r in hit[1])))
+        runs = [*initial_runs(q.tokens), *((a, q.tokens) for a in q.acronyms)]
+        for key, run in dict(
+            (k, r) for k, r in reversed(runs)
+        ).items():  # query words a listed word abbreviates
+            if key in self.postings and key not in q.tokens and (key,) not in forms:
+                w = sum(self.weight(t) for t in set(run))
+                looks.append((self.postings[key], LISTED_ACRONYM_SIM * (w + self.idf[key]) / 2))
+        rare = any(len(ids) <= MAX_POSTINGS for ids, _ in looks)
+        for ids, w in sorted(looks, key=lambda x: len(x[0])):
+            each = w if isinstance(w, tuple) else None
             if len(ids) <= MAX_POSTINGS:
-                for nid in ids:
-                    acc[nid] = acc.get(nid, 0.0) + w
+                for k, nid in enumerate(ids):
+                    acc[nid] = acc.get(nid, 0.0) + (each[k] if each else w)
             elif rare:  # common words only re-rank names a rarer word already found
-                for nid in ids:
+                for k, nid in enumerate(ids):
                     if nid in acc:
-                        acc[nid] += w
+                        acc[nid] += each[k] if each else w
         for tok in q.pinyin:  # weak: pinyin of a Han query against romanised list names
             ids = self.postings.get(tok)
             if ids is not None and len(ids) <= MAX_POSTINGS:
@@ -206,8 +243,7 @@ class Index:
                     hit[nid] = hit.get(nid, 0) + 1
             for nid, k in hit.items():
                 pre[nid] = max(pre.get(nid, 0.0), 2 * k / (len(grams) + len(bigrams(self.name_rows[nid][3]))))
-        best = sorted(pre, key=pre.__getitem__, reverse=True)[:limit]
-        return [nid for nid in best if pre[nid] >= floor or q.pinyin]
+        return pre
 
 
 _LOADED: dict[tuple[str, date], Index] = {}  # indexes are read-only: one per list file and process

@@ -3,7 +3,8 @@
 Features (each reported with its value and what it did to the score):
   name_tokens   IDF-weighted soft overlap of core words, both ways (F1): rapidfuzz for misspellings,
                 metaphone for same-sounding words, compounds ("BellHuawei" vs "Bel Huawei"), acronyms
-                ("PLA" for "People's Liberation Army", "US" for "United States") at ACRONYM_SIM
+                ("PLA" for "People's Liberation Army", "US" for "United States") at ACRONYM_SIM; a listed
+                acronym for the party's words ("SMC" for "Super Micro Computer") at LISTED_ACRONYM_SIM
   han           IDF-weighted overlap of Han character bigrams, both ways (F1), when both names have Han
   pinyin        weak: pinyin of a Han query against a romanised list name, at most PINYIN_CAP
   contained     every word of one name is in the other, they are the larger part of it (IDF-weighted) and
@@ -27,6 +28,7 @@ Features (each reported with its value and what it did to the score):
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -48,6 +50,8 @@ SERIES_FACTOR = 0.85
 TERRITORY_FACTOR = 0.9
 TERRITORY_WEIGHT = 0.25  # a country word only the party's name has weighs this much of its IDF
 ACRONYM_SIM = 0.9
+LISTED_ACRONYM_SIM = 0.7  # a listed acronym ("SMC") for the party's words: a resemblance, not a match
+ACRONYM_RUN = 6  # an acronym of 2 to this many letters may stand for as many consecutive words
 QUALIFIER_FACTOR = 0.85
 LEGAL_FORM_FACTOR = 0.75
 CONTAINED_SCORE = 0.85
@@ -88,22 +92,67 @@ def series(tokens: tuple[str, ...]) -> set[str]:
     }
 
 
-def _initials(a: tuple[str, ...], b: tuple[str, ...]) -> dict[str, tuple[float, str]]:
-    """Words of `a` that are the initials of a run of words of `b` ("pla": "peoples liberation army"),
-    and runs of words of `a` whose initials are a word of `b`: each with the words it stands for."""
+@lru_cache(maxsize=1 << 16)
+def initial_runs(tokens: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(initials, words) of every run of 2 to ACRONYM_RUN consecutive alphabetic words: the acronyms a
+    name may be written as in part ("ai": "artificial intel" in "Beijing Academy of AI")."""
+    out = []
+    for n in range(2, ACRONYM_RUN + 1):
+        for i in range(len(tokens) - n + 1):
+            run = tokens[i : i + n]
+            if all(w.isalpha() for w in run):
+                out.append(("".join(w[0] for w in run), run))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1 << 16)
+def _runs(tokens: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    return {key: run for key, run in reversed(initial_runs(tokens))}  # the shortest, leftmost run wins
+
+
+def _initials(
+    a: tuple[str, ...],
+    b: tuple[str, ...],
+    a_acr: tuple[str, ...] = (),
+    b_acr: tuple[str, ...] = (),
+    a_listed: bool = False,
+) -> dict[str, tuple[float, str]]:
+    """Words of `a` that are the initials of a run of words of `b` ("pla": "peoples liberation army") or
+    an acronym of the whole of `b` (`b_acr`, "smic": "semicon mfg intl corp"), and runs of words of `a`
+    (or all of `a`, `a_acr`) whose initials are a word of `b`: each with the words it stands for.
+    A run never holds a word the other name has as a word ("JT Trading" is not "Juniper Trading"), a legal
+    form is no acronym ("OOO"), and an acronym the listed name gives counts LISTED_ACRONYM_SIM."""
+    runs_a, runs_b = _runs(a), _runs(b)
+    sa, sb = set(a), set(b)
+    fwd = [t for t in sa if t in runs_b or t in b_acr]
+    back = [k for k in sb if k in runs_a or k in a_acr]
+    if not fwd and not back:
+        return {}
     out: dict[str, tuple[float, str]] = {}
-    for t in a:
-        if 2 <= len(t) <= 6 and t.isalpha():
-            for i in range(len(b) - len(t) + 1):
-                run = b[i : i + len(t)]
-                if "".join(w[0] for w in run) == t and all(w.isalpha() for w in run):
-                    out[t] = (ACRONYM_SIM, " ".join(run))
-    acronyms = {u for u in b if 2 <= len(u) <= 6 and u.isalpha()}
-    for n in range(2, 7):
-        for i in range(len(a) - n + 1):
-            run = a[i : i + n]
-            if (u := "".join(w[0] for w in run)) in acronyms and all(w.isalpha() for w in run):
-                out.update({w: (ACRONYM_SIM, u) for w in run})
+    ca, cb = Counter(a), Counter(b)
+    forms = normaliser().forms
+
+    def spare(run: tuple[str, ...], mine: Counter[str], other: Counter[str]) -> bool:
+        """No word of the run is one the other name has (as often): it is not also matched as a word."""
+        return all(mine[w] > other[w] for w in run)
+
+    # the party's acronym for listed words: the list vouches for the words; a listed acronym for the
+    # party's words vouches for their initials only
+    own, listed = (LISTED_ACRONYM_SIM, ACRONYM_SIM) if a_listed else (ACRONYM_SIM, LISTED_ACRONYM_SIM)
+    for t in fwd:
+        if (t,) in forms:
+            continue
+        if (run := runs_b.get(t)) is not None and spare(run, cb, ca):
+            out[t] = (own, " ".join(run))
+        elif t in b_acr and spare(b, cb, ca):
+            out[t] = (own, " ".join(b))
+    for key in back:
+        if (key,) in forms:
+            continue
+        if (run := runs_a.get(key)) is not None and spare(run, ca, cb):
+            out.update({w: (listed, key) for w in run})
+        elif key in a_acr and spare(a, ca, cb):
+            out.update({w: (listed, key) for w in a})
     return out
 
 
@@ -152,11 +201,16 @@ def token_sim(a: str, b: str) -> float:
 
 
 def _coverage(
-    a: tuple[str, ...], b: tuple[str, ...], weight: Callable[[str], float]
+    a: tuple[str, ...],
+    b: tuple[str, ...],
+    weight: Callable[[str], float],
+    a_acr: tuple[str, ...] = (),
+    b_acr: tuple[str, ...] = (),
+    a_listed: bool = False,
 ) -> tuple[float, list[str]]:
     """IDF-weighted share of a's distinct words found in b (best soft match each), and the matches.
     Compounds count: "bel huawei" finds "bellhuawei", and "hikvision" finds "hik vision"."""
-    a = tuple(dict.fromkeys(a))
+    words, a = a, tuple(dict.fromkeys(a))
     sims: dict[str, tuple[float, str]] = {}
     for t in a:
         if t in b:
@@ -170,7 +224,7 @@ def _coverage(
     weak = [t for t in a if sims[t][0] < 1.0]
     if not weak:
         return 1.0, list(a)
-    for t, (sim, u) in _initials(a, b).items():
+    for t, (sim, u) in _initials(words, b, a_acr, b_acr, a_listed).items():
         if sim > sims[t][0]:
             sims[t] = (sim, u)
     for x, y in pairwise(b):  # one word of a written as two in b
@@ -231,8 +285,8 @@ def compare(
         q_weight = (
             vocab.weight if not extra else lambda t: vocab.weight(t) * (TERRITORY_WEIGHT if t in extra else 1)
         )
-        q_cov, matched = _coverage(q.tokens, c.tokens, q_weight)
-        c_cov, _ = _coverage(c.tokens, q.tokens, vocab.weight)
+        q_cov, matched = _coverage(q.tokens, c.tokens, q_weight, q.acronyms, c.acronyms)
+        c_cov, _ = _coverage(c.tokens, q.tokens, vocab.weight, c.acronyms, q.acronyms, a_listed=True)
         score = 2 * q_cov * c_cov / (q_cov + c_cov) if q_cov + c_cov else 0.0
         complete = q_cov == c_cov == 1.0 and len(set(c.tokens)) >= 3
         feats.append(

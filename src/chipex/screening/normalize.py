@@ -91,6 +91,7 @@ _TENS = ["twenty", "thirty", "forty", "fourty", "fifty", "sixty", "seventy", "ei
 _NUMBER_WORDS = {w: i + 1 for i, w in enumerate(_UNITS)} | {w: i + 1 for i, w in enumerate(_ORDINALS)}
 _TENS_VALUE = dict(zip(_TENS, (20, 30, 40, 40, 50, 60, 70, 80, 90), strict=True))  # "fourty": a misspelling
 _DATA = resources.files("chipex.screening") / "data"
+ACRONYM_MAX = 8  # a name of 2 to this many words has acronyms
 _FIX_MIN_LEN = 6  # shorter words are not corrected: too many real words one edit from a table word
 
 
@@ -104,6 +105,10 @@ class Name:
     han: str  # Simplified Han core (legal form removed), "" if the name has no Han
     pinyin: tuple[str, ...]  # pinyin syllables and syllable pairs of `han`: a weak signal only
     qualifiers: tuple[str, ...]  # core tokens that were inside parentheses
+    # what the whole name abbreviates to: initials of its core words ("Beijing Academy of Artificial
+    # Intelligence" -> "baai"), and with the first letter of a trailing legal form ("China National
+    # Nuclear Corporation" -> "cnnc", "Yangtze Memory Technologies Co., Ltd." -> "ymtc")
+    acronyms: tuple[str, ...]
     numbers: frozenset[str]
 
     @property
@@ -118,6 +123,11 @@ class Name:
 def split_aliases(name: str) -> list[str]:
     """A listed name with embedded a.k.a./f.k.a. parts -> [main name, alias, ...]."""
     name = _BOILERPLATE.sub("", name).strip()
+    # "Al-Qa'ida/Islamic Army": a slash between names of two words or more each separates two names
+    # (not "A/S", "1/2", "Sales/Service"); each part is then split on its own
+    halves = name.split("/")
+    if len(halves) > 1 and all(len(re.findall(r"[^\W\d_]{2,}", h)) >= 2 for h in halves):
+        return [p for h in halves for p in split_aliases(h)]
     if not _AKA.search(name):
         return [name]
     # parenthesised or bracketed "(a.k.a. X)" become aliases; the rest is split on the marker
@@ -171,6 +181,7 @@ class Normaliser:
                 if generic in ("LLC", "JSC") and (len(toks) >= 2 or len(toks[0]) >= 4):
                     self._forms_anywhere.add(toks)
         self._max_form = max(len(k) for k in self._forms)
+        self.forms = frozenset(self._forms)  # legal forms as token tuples
         # multi-word forms with one word blanked: "joynt stock company" is one edit from a form
         self._forms_blank: dict[tuple[str, ...], list[str]] = {}
         for k in self._forms:
@@ -247,14 +258,16 @@ class Normaliser:
                         return self._forms[(*key[:i], real, *key[i + 1 :])]
         return ""
 
-    def _strip_forms(self, toks: list[str]) -> tuple[list[str], str]:
+    def _strip_forms(self, toks: list[str]) -> tuple[list[str], str, str]:
+        """Core tokens, the legal form's class, and the initial of the legal form that ended the name."""
         found = ""
+        tail = ""  # first letter of the form stripped last from the end ("co" of "co ltd")
         changed = True
         while changed and toks:
             changed = False
             for n in range(min(self._max_form, len(toks)), 0, -1):
                 if len(toks) > n and (form := self._form(tuple(toks[-n:]))):
-                    toks, found, changed = toks[:-n], found or form, True
+                    toks, found, changed, tail = toks[:-n], found or form, True, toks[-n][0]
                     break
                 if len(toks) > n and (form := self._form(tuple(toks[:n]))):
                     toks, found, changed = toks[n:], found or form, True
@@ -270,12 +283,12 @@ class Normaliser:
                     break
             else:
                 i += 1
-        return toks, found
+        return toks, found, tail
 
-    def _core(self, text: str) -> tuple[list[str], str]:
-        toks, form = self._strip_forms(self._digits([self._fix(t) for t in self._latin_tokens(text)]))
+    def _core(self, text: str) -> tuple[list[str], str, str]:
+        toks, form, tail = self._strip_forms(self._digits([self._fix(t) for t in self._latin_tokens(text)]))
         core = [self._canon.get(t, t) for t in toks if t not in _STOP]
-        return (core or [self._canon.get(t, t) for t in toks]), form
+        return (core or [self._canon.get(t, t) for t in toks]), form, tail
 
     def _han_core(self, han: str) -> tuple[str, str]:
         form = ""
@@ -301,10 +314,15 @@ class Normaliser:
             syl = lazy_pinyin(han)
             pinyin = (*syl, *(a + b for a, b in pairwise(syl)))
             text = _HAN.sub(" ", text)
-        tokens, latin_form = self._core(text)
+        tokens, latin_form, tail = self._core(text)
         quals: list[str] = []
         for inner in re.findall(r"[\(\[（]([^\)\]）]*)[\)\]）]", text):
             quals.extend(self._core(inner)[0])
+        acronyms: tuple[str, ...] = ()
+        words = [t for t in tokens if t not in quals]  # "(NSCC-GZ)" is not abbreviated again
+        if 2 <= len(words) <= ACRONYM_MAX and all(t.isalpha() for t in words):
+            initials = "".join(t[0] for t in words)
+            acronyms = (initials, initials + tail) if tail else (initials,)
         return Name(
             raw=raw,
             tokens=tuple(tokens),
@@ -312,6 +330,7 @@ class Normaliser:
             han=han,
             pinyin=pinyin,
             qualifiers=tuple(q for q in quals if q in tokens),
+            acronyms=acronyms,
             numbers=frozenset(t for t in tokens if any(c.isdigit() for c in t)),
         )
 

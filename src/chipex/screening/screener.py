@@ -22,7 +22,7 @@ from chipex.screening.checks import entry_hash
 from chipex.screening.index import Index, load_index
 from chipex.screening.lists import Entry, list_info
 from chipex.screening.match import THRESHOLD, Feature, compare
-from chipex.screening.normalize import Name, normaliser
+from chipex.screening.normalize import Name, normaliser, split_aliases
 from chipex.screening.store import Decision, Store, StoredSnapshot
 
 CANDIDATES = 20  # names scored per query after the index's pre-ranking
@@ -309,8 +309,12 @@ class Screener:
 
     def match(self, a: str, b: str) -> MatchResult:
         """Score two names directly (b plays the listed name), with the same features as screening."""
-        qa, qb = self._norm.name(a), self._norm.name(b)
-        score, feats = compare(qa, qb, self.index)
+        qa = self._norm.name(a)
+        parts = split_aliases(b)  # b as the index would hold it: each name it writes, and all of it
+        score, feats = max(
+            (compare(qa, self._norm.name(p), self.index) for p in dict.fromkeys([b, *parts])),
+            key=lambda x: x[0],
+        )
         return MatchResult(a, b, score, score >= self.threshold, self.threshold, tuple(feats))
 
     def decide(self, name: str, entry_id: str, decision: str, *, reviewer: str, note: str = "") -> Decision:

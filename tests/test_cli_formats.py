@@ -211,3 +211,22 @@ def test_list_load_progress_on_a_terminal_stderr_only(tmp_path):
     assert "entries/s" not in r.stdout and "loaded snapshot" in r.stdout
     piped = _load_list(tmp_path / "b", book, subprocess.PIPE)
     assert piped.returncode == 0 and "entries/s" not in piped.stderr and "loading" not in piped.stderr
+
+
+def test_count_progress_bar_with_rate_and_eta_only_at_a_terminal():
+    from rich.console import Console
+
+    from chipex.interfaces.cli.progress import count_progress
+
+    for terminal in (True, False):
+        buf = io.StringIO()
+        con = Console(file=buf, force_terminal=terminal, width=100)
+        with count_progress(con, "screening parties.csv", 300, "parties", "screened") as advance:
+            for _ in range(3):
+                advance(100)
+        said = buf.getvalue()
+        if terminal:
+            assert "screening parties.csv" in said and "300/300" in said  # the bar, done/total
+            assert re.search(r"screened 300 parties in [0-9.]+ s \([0-9,]+ parties/s\)", said)
+        else:
+            assert said == ""

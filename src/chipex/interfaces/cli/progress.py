@@ -50,3 +50,37 @@ def list_progress(console, source: str, rescreen: bool):
     """A list load (`lists --load`, `lists update`): `loaded N entries in S s (R entries/s)`."""
     label = f"loading {source}" + (", then re-screening the known parties" if rescreen else "")
     return timed_progress(console, label, "entries", "loaded")
+
+
+@contextmanager
+def count_progress(console, label: str, total: int, unit: str, verb: str) -> Iterator[Callable[[int], None]]:
+    """A step that reports as it goes (`Screener.screen_many(progress=...)`): yield `advance(n)`.
+    At a terminal a bar with done/total, the rate ({unit}/s) and the ETA; then
+    `{verb} N {unit} in S s (R {unit}/s)`. Off when not a terminal."""
+    if not console.is_terminal:
+        yield lambda n: None
+        return
+    from rich.markup import escape
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:,.0f} {unit}/s" if task.speed else f"- {unit}/s")
+
+    start = time.monotonic()
+    columns = (TextColumn(escape(label)), BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+    secs = max(time.monotonic() - start, 1e-3)
+    console.print(
+        f"[dim]{verb} {total:,} {unit} in {secs:.1f} s ({total / secs:,.0f} {unit}/s)[/dim]", highlight=False
+    )

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Set-up and run from a clean clone with nothing but Python 3.11.
 
-    python3 dev.py run     create .venv, install chipex, run the main job on bundled data
-    python3 dev.py test    create .venv, install chipex with test tools, run lint and tests
+python3 dev.py run     create .venv, install chipex, run the main job on bundled data
+python3 dev.py test    create .venv, install chipex with test tools, run lint and tests
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def main() -> int:
     cmd = sys.argv[1] if len(sys.argv) > 1 else "run"
     if cmd == "run":
         _setup("")
-        _sh(str(BIN / "chipex"), "demo")
+        _sh(str(BIN / "chipex"), "demo", "--format", "table")  # tables even when piped (| tee log)
     elif cmd == "test":
         _setup(os.environ.get("CHIPEX_EXTRAS", "dev"))
         _sh(str(BIN / "ruff"), "check", "src", "tests", "benchmarks")

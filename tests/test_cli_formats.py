@@ -8,9 +8,14 @@ List (84 FR 29373).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,6 +58,11 @@ COMMANDS = [
     (("ledger", "licence", "show", "L-1", "--db"), None, None),
     (("ledger", "caps", "--country", "IN", "--as-of", "2025-03-01", "--db"), "cap", None),
     (("users", "list", "--db"), "name", None),
+    (("demo",), "table", "book"),
+    (("compute", "presets"), "id", "deepseek-v3"),
+    (("compute", "equiv", "--from", "2048 H800", "--to", "Ascend 910B"), "equivalent_count_ceil", "5390"),
+    (("compute", "serve", "--preset", "deepseek-v3", "--chip", "H200", "--gpus", "8"), "fits", "true"),
+    (("compute", "scenario", "china-2021-2026"), "table", "flows"),
 ]
 
 
@@ -136,3 +146,87 @@ def test_book_progress_only_at_a_terminal():
             assert "checked 120,000 lines in" in said and "lines/s" in said
         else:
             assert said == ""  # a pipe or a log gets no spinner and no rate line
+
+
+def test_demo_rows_are_the_chip_table_then_the_book_as_check_writes_it():
+    rows = list(csv.DictReader(io.StringIO(run_chipex("demo").stdout)))  # piped: CSV
+    chips = {r["chip"]: r for r in rows if r["table"] == "chips"}
+    assert chips["H100 SXM"]["2023-11-17"] == "3A090.a.1" and chips["A800 SXM 80GB"]["2022-10-07"] == ""
+    book = [{k: v for k, v in r.items() if k in BOOK_KEYS} for r in rows if r["table"] == "book"]
+    check = list(csv.DictReader(io.StringIO(run_chipex("check", STORY, "--format", "csv").stdout)))
+    assert book == [{k: v for k, v in r.items() if k in BOOK_KEYS} for r in check] and len(book) == 23
+
+
+BOOK_KEYS = ("line", "date", "item", "destination", "eccn", "license_required", "reasons", "policy")
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [("classify", "H100", "--as-of", "2024-01-01"), ("compute", "train", "--preset", "deepseek-v3"),
+     ("compute", "presets", "deepseek-v3")],
+)  # fmt: skip
+def test_one_object_commands_take_format_json_and_refuse_rows(cmd):
+    assert json.loads(run_chipex(*cmd, "--format", "json").stdout) == json.loads(
+        run_chipex(*cmd, "--json").stdout
+    )
+    piped = run_chipex(*cmd)  # one object: its text, also when piped (not CSV)
+    assert piped.returncode == 0 and not piped.stdout.lstrip().startswith("{")
+    bad = run_chipex(*cmd, "--format", "csv")
+    assert bad.returncode == 2 and "prints one object" in bad.stderr
+
+
+SMALL_LIST = (
+    '"_id","source","name","addresses"\n'
+    '"t-1","Entity List (EL) - Bureau of Industry and Security","Test Entity One","Beijing, CN"\n'
+    '"t-2","Entity List (EL) - Bureau of Industry and Security","Test Entity Two","Shanghai, CN"\n'
+)
+
+
+def _load_list(home: Path, book: Path, stderr) -> subprocess.CompletedProcess[str]:
+    args = ["lists", "--load", str(book), "--date", "2026-08-15", "--force", "--user", "t", "--no-rescreen"]
+    env = {**os.environ, "CHIPEX_HOME": str(home), "COLUMNS": "100"}
+    return subprocess.run(
+        [sys.executable, "-m", "chipex", *args], stdout=subprocess.PIPE, stderr=stderr, text=True, env=env
+    )
+
+
+def test_list_load_progress_on_a_terminal_stderr_only(tmp_path):
+    """`lists --load` at a terminal: a spinner on stderr and `loaded N entries in S s (R entries/s)`
+    after; stdout (a pipe here) keeps only the answer. Piped stderr gets nothing."""
+    pty = pytest.importorskip("pty")  # POSIX terminals
+    book = tmp_path / "list.csv"
+    book.write_text(SMALL_LIST)
+    master, slave = pty.openpty()
+    r = _load_list(tmp_path / "a", book, slave)
+    os.close(slave)
+    said = b""
+    with contextlib.suppress(OSError):  # the pty's reader ends with EIO once the child has gone
+        while chunk := os.read(master, 65536):
+            said += chunk
+    os.close(master)
+    assert r.returncode == 0
+    text = said.decode()
+    assert "loading list.csv" in text  # the spinner's label
+    assert re.search(r"loaded 2 entries in [0-9.]+ s \([0-9,]+ entries/s\)", text), text[-300:]
+    assert "entries/s" not in r.stdout and "loaded snapshot" in r.stdout
+    piped = _load_list(tmp_path / "b", book, subprocess.PIPE)
+    assert piped.returncode == 0 and "entries/s" not in piped.stderr and "loading" not in piped.stderr
+
+
+def test_count_progress_bar_with_rate_and_eta_only_at_a_terminal():
+    from rich.console import Console
+
+    from chipex.interfaces.cli.progress import count_progress
+
+    for terminal in (True, False):
+        buf = io.StringIO()
+        con = Console(file=buf, force_terminal=terminal, width=100)
+        with count_progress(con, "screening parties.csv", 300, "parties", "screened") as advance:
+            for _ in range(3):
+                advance(100)
+        said = buf.getvalue()
+        if terminal:
+            assert "screening parties.csv" in said and "300/300" in said  # the bar, done/total
+            assert re.search(r"screened 300 parties in [0-9.]+ s \([0-9,]+ parties/s\)", said)
+        else:
+            assert said == ""

@@ -38,7 +38,7 @@ def _row_line(text: str, first: str, then: str) -> str:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_demo_line_table_shows_every_answer_whole(width):
-    out = _table("demo", width=width)
+    out = _table("demo", "--format", "table", width=width)
     lines = [json.loads(x) for x in run_chipex("check", _story(), "--json").stdout.splitlines()]
     assert len(lines) == 23
     for d in lines:
@@ -49,6 +49,20 @@ def test_demo_line_table_shows_every_answer_whole(width):
         assert f" {d['destination']} " in row
     # a policy wraps at spaces, never inside a word: "presumption of denial" is on consecutive lines
     assert "presumption" in out and "denial" in out and "presump\n" not in out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_demo_chip_table_shows_every_rule_version_whole(width):
+    out = _table("demo", "--format", "table", width=width)
+    doc = json.loads(run_chipex("demo", "--format", "json").stdout)
+    by = {r["chip"]: r for r in doc["chips"]}
+    # the A800's 400 GB/s interconnect is below the 2022 text's 600 GB/s; the H100 is 3A090.a then
+    assert by["A800 SXM 80GB"]["2022-10-07"] is None and by["H100 SXM"]["2022-10-07"] == "3A090.a"
+    for r in doc["chips"]:
+        cells = [r[k] for k in ("2022-10-07", "2023-11-17", "2024-12-02", "2025-04-09")]
+        shown = [("- " + c if c.startswith("+") else c) if c else "-" for c in cells]
+        numbers = [f"{r['tpp']:,.0f}", f"{r['pd']:.2f}", *shown]
+        assert re.search(r"\s+".join(map(re.escape, numbers)), out), (r["chip"], numbers)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -85,6 +99,39 @@ def test_windows_table_shows_dates_and_h100e(width):
                 row = _row_line(out, e["destination"], w["start"])
                 assert str(w["end"] or "open") in row and f"{w['h100e']:,.0f}" in row
     assert "H100e: compute delivered in the window" in out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_compute_equiv_and_serve_tables_fit(width):
+    # 2,048 H800 (989.4 BF16 TFLOP/s, 3.35 TB/s) in Ascend 910B (376 TFLOP/s, 1.6 TB/s):
+    # ceil(2048 x 989.4 / 376) = 5,390 for training, ceil(2048 x 3350 / 1600) = 4,288 for decode
+    out = _table(
+        "compute", "equiv", "--from", "2048 H800", "--to", "Ascend 910B", "--format", "table", width=width
+    )
+    assert re.search(r"^training, BF16\s.*\s5,390\s", out, re.M)
+    assert re.search(r"^decode, memory\s.*\s4,288\s", out, re.M)
+    serve = ("compute", "serve", "--preset", "deepseek-v3", "--chip", "H100", "--chip", "H200", "--gpus", "8")
+    out = _table(*serve, "--format", "table", width=width)
+    # 671 GB of FP8 weights + 70,272 B x 4,096 tokens of KV cache = 671.3 GB: 8 x 80 GB x 0.9 = 576 GB
+    # does not hold it, 8 x 141 GB x 0.9 = 1,015.2 GB does
+    assert re.search(r"^H100\b.*\s576\s+671\.3\s+no\s", out, re.M)
+    assert re.search(r"^H200\b.*\s1,015\.2\s+671\.3\s+yes\s", out, re.M)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_compute_scenario_presets_and_train_tables_fit(width):
+    out = _table("compute", "scenario", "china-2021-2026", "--format", "table", width=width)
+    doc = json.loads(run_chipex("compute", "scenario", "china-2021-2026", "--json").stdout)
+    from chipex.analysis.compute.figures import human
+
+    for y in doc["years"]:
+        assert re.search(rf"^{y['year']}\s.*\s{re.escape(human(y['total']))}\s", out, re.M), y["year"]
+    out = _table("compute", "presets", "--format", "table", width=width)
+    for rid in json.loads(run_chipex("compute", "presets", "--json").stdout)["runs"]:
+        assert re.search(rf"^{re.escape(rid)}\s", out, re.M), rid
+    out = _table("compute", "train", "--preset", "deepseek-v3", width=width)
+    # DeepSeek-V3 Technical Report, Table 1: 2,788K H800 GPU-hours, $5.576M at $2/GPU-hour
+    assert re.search(r"^total\s+2,788,000\s+\$5,576,000\s", out, re.M)
 
 
 @pytest.mark.parametrize("width", WIDTHS)

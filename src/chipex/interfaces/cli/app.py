@@ -108,7 +108,7 @@ class LazyGroup(TyperGroup):
 
 EPILOG = (
     "Rows: every command that prints rows takes --format table|csv|json|jsonl (a table at a terminal, "
-    "CSV when piped) and --wide. Exit codes: 0 done; 1 a ledger refusal or a failed audit verification; 2 bad input or usage (one line on stderr); "
+    "CSV when piped) and --wide; one that prints one object, --format table|json. Exit codes: 0 done; 1 a ledger refusal or a failed audit verification; 2 bad input or usage (one line on stderr); "
     "3 check --fail-on-licence found a line needing a licence, or screen --fail-on-hit found a hit; "
     "4 an output could not be written. Shell completion: chipex --install-completion."
 )

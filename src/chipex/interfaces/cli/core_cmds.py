@@ -13,7 +13,15 @@ from chipex.catalog.model import Chip
 from chipex.core.classify import Classification, classify, history
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json
-from chipex.interfaces.cli.render import Col, FormatOpt, WideOpt, emit, pick_format
+from chipex.interfaces.cli.render import (
+    Col,
+    FormatOpt,
+    ObjectFormatOpt,
+    WideOpt,
+    emit,
+    pick_format,
+    pick_object_format,
+)
 from chipex.rules import default_rulebook
 
 CatalogOpt = Annotated[
@@ -116,8 +124,10 @@ def classify_cmd(
     interconnect: Annotated[float | None, typer.Option(help="bidirectional chip-to-chip GB/s")] = None,
     memory_bandwidth: Annotated[float | None, typer.Option(help="memory bandwidth GB/s")] = None,
     json_out: JsonOpt = False,
+    fmt: ObjectFormatOpt = None,
 ) -> None:
     """The ECCN paragraph of a chip or system on a date, with every threshold compared and cited."""
+    as_json = pick_object_format(fmt, json_out) == "json"
     tops = {"fp16": fp16, "fp8": fp8, "int8": int8, "fp4": fp4}
     adhoc = None
     if any(v is not None for v in tops.values()):
@@ -125,7 +135,7 @@ def classify_cmd(
     cat = _catalog(catalog)
     record = _resolve(None if adhoc else chip, spec, cat, adhoc)
     result = classify(record, as_of, catalog=cat, datacenter=datacenter)
-    if json_out:
+    if as_json:
         emit_json(result.to_dict())
     else:
         _print_classification(result)
@@ -326,13 +336,18 @@ DEMO_LEGEND = (
 )
 
 
+def _eccn_cell(v: str | None) -> str:
+    return "-" if not v else f"- {v}" if v.startswith("+") else v
+
+
 @app.command("demo")
-def demo_cmd(wide: WideOpt = False) -> None:
+def demo_cmd(fmt: FormatOpt = None, wide: WideOpt = False) -> None:
     """The main job on bundled data: the story order book checked, and the key chips across the rules."""
     from chipex.interfaces.cli.book_view import print_book
     from chipex.interfaces.cli.render import print_table
-    from chipex.orders import check_book
+    from chipex.service.orders import BookRequest, check_book, shaped
 
+    shown = pick_format(fmt)
     cat = load_catalog()
     rb = default_rulebook()
     dates = [
@@ -344,16 +359,29 @@ def demo_cmd(wide: WideOpt = False) -> None:
         row = {"chip": chip.name}
         for v in dates:
             c = classify(chip, v.effective, catalog=cat, rulebook=rb)
-            row[str(v.effective)] = (c.eccn or "-") + (" +letter" if c.other_requirements else "")
+            row[str(v.effective)] = (
+                " ".join([c.eccn or "", "+letter" if c.other_requirements else ""]).strip() or None
+            )
         row |= {"tpp": c.tpp, "pd": c.performance_density}
         rows.append(row)
+    report = check_book(BookRequest(path=STORY), catalog=cat)
+    if shown != "table":  # rows: the chips by rule version (table `chips`), then the book's lines (`book`)
+        book = shaped(report._joined(), "csv").to_pylist()
+        doc = {
+            "chips": rows,
+            "book": [d.to_dict() for d in report.determinations()],
+            "disclaimer": DISCLAIMER,
+        }
+        emit([*({"table": "chips", **r} for r in rows), *({"table": "book", **r} for r in book)], [], shown,
+             document=doc)  # fmt: skip
+        return
     cols = [
         Col("chip", "chip", wrap=True),
         Col("tpp", "TPP", right=True, show=_num(",.0f")),
         Col("pd", "PD (TPP/mm²)", right=True, show=_num(".2f")),
-        *[Col(str(v.effective), str(v.effective), wrap=True) for v in dates],
+        *[Col(str(v.effective), str(v.effective), wrap=True, show=_eccn_cell) for v in dates],
     ]
     print_table(rows, cols, title="ECCN by rule version (in force from)", legend=[DEMO_LEGEND], wide=wide)
     console.print(f"\n[bold]The story order book[/bold] ({STORY.name}): may each order ship, on its date?")
-    print_book(check_book(STORY), STORY.name, "as-enforced", wide=wide)
+    print_book(report, STORY.name, "as-enforced", wide=wide)
     console.print(f"[dim]{DISCLAIMER}[/dim]")

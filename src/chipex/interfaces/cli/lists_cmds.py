@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from chipex.errors import ChipexError
-from chipex.interfaces.cli.app import app, console, emit_json
+from chipex.interfaces.cli.app import app, console, emit_json, err_console
+from chipex.interfaces.cli.progress import list_progress
 from chipex.interfaces.cli.render import Col, FormatOpt, WideOpt, emit, pick_format, print_table
 from chipex.screening import LoadReport, Screener, load_list
 from chipex.screening.lists import list_info
@@ -75,13 +75,18 @@ def print_load(rep: LoadReport, as_json: bool, rescreened: dict | None = None) -
         console.print(f"snapshot {rep.snapshot_id} was already loaded; nothing changed")
         return
     title = f"loaded snapshot {rep.snapshot_id} (follows {rep.previous_id})"
-    t = Table("list", "previous", "loaded", "added", "removed", "changed", title=title)
     dc = rep.delta_counts()
-    for code in sorted(set(rep.counts) | set(rep.previous_counts)):
-        d = dc.get(code, {})
-        t.add_row(code, f"{rep.previous_counts.get(code, 0):,}", f"{rep.counts.get(code, 0):,}",
-                  *(f"{d.get(k, 0):,}" for k in ("added", "removed", "changed")))  # fmt: skip
-    console.print(t)
+    rows = [{"list": code, "previous": rep.previous_counts.get(code, 0), "loaded": rep.counts.get(code, 0),
+             **{k: dc.get(code, {}).get(k, 0) for k in ("added", "removed", "changed")}}
+            for code in sorted(set(rep.counts) | set(rep.previous_counts))]  # fmt: skip
+    count = lambda v: f"{v:,}"  # noqa: E731
+    cols = [Col("list", "list"), *(Col(k, k, right=True, show=count) for k in ("previous", "loaded", "added", "removed", "changed"))]  # fmt: skip
+    print_table(
+        rows,
+        cols,
+        title=title,
+        legend=["entries per list: in the snapshot followed, in the one loaded, and the change"],
+    )
     if not rep.current:
         console.print(
             "[yellow]not current: a newer snapshot is in force; kept for orders of its dates[/yellow]"
@@ -112,8 +117,11 @@ def lists_cmd(
     if load is not None:
         if not on:
             raise ChipexError("--load needs --date YYYY-MM-DD (the date the list was generated)")
-        rep = load_list(load, parse_date(on, "date"), force=force, user=user)
-        print_load(rep, as_json, _rescreen(rep, rescreen))
+        with list_progress(err_console, load.name, rescreen) as done:
+            rep = load_list(load, parse_date(on, "date"), force=force, user=user)
+            rescreened = _rescreen(rep, rescreen)
+            done(0 if rep.already_loaded else sum(rep.counts.values()))
+        print_load(rep, as_json, rescreened)
         return
     s = Screener()
     accepted = Store().accepted()
@@ -142,6 +150,12 @@ def lists_cmd(
         + (f", forced by {x.forced_by}" if x.forced_by else "") + ")" for x in accepted))  # fmt: skip
 
 
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or url
+
+
 @lists_app.command("update")
 def update_cmd(
     url: Annotated[
@@ -160,9 +174,13 @@ def update_cmd(
     """Download the Consolidated Screening List and load it through the same checks as --load."""
     from chipex.screening.update import OFFICIAL_URL, update
 
-    rep = update(url or OFFICIAL_URL, source_date=parse_date(on, "date") if on else None, timeout=timeout,
-                 force=force, user=user)  # fmt: skip
-    print_load(rep, as_json, _rescreen(rep, rescreen))
+    source = url or OFFICIAL_URL
+    with list_progress(err_console, f"from {_host(source)}", rescreen) as done:
+        rep = update(source, source_date=parse_date(on, "date") if on else None, timeout=timeout,
+                     force=force, user=user)  # fmt: skip
+        rescreened = _rescreen(rep, rescreen)
+        done(0 if rep.already_loaded else sum(rep.counts.values()))
+    print_load(rep, as_json, rescreened)
 
 
 @lists_app.command("rescreen")

@@ -1,7 +1,10 @@
-"""Progress on stderr while a book is checked, only at a terminal (a pipe or a log gets none).
+"""Progress on stderr while a long step runs, only at a terminal (a pipe or a log gets none).
 
-The engines check a whole book in one query (DuckDB, Polars or Spark) and report no progress, so a
-bar with an ETA would be a guess: a spinner shows the elapsed time, and the rate is printed at the end.
+A book check and a list load are each one call that reports no progress as it goes: the engines
+check a whole book in one query (DuckDB, Polars or Spark), and `chipex.screening.load_list` parses
+the file, diffs it against the accepted snapshots and stores it without a progress hook. So a bar
+with an ETA would be a guess: a spinner shows what runs and the elapsed time, and the count and the
+rate (lines/s, entries/s) are printed when it is over.
 """
 
 from __future__ import annotations
@@ -13,24 +16,71 @@ from pathlib import Path
 
 
 @contextmanager
-def book_progress(console, book: Path) -> Iterator[Callable[[int], None]]:
-    """Yield `done(lines)`: call it with the lines read once the check is over; at a terminal a
-    spinner runs meanwhile and `checked N lines in S s (R lines/s)` is printed after."""
+def timed_progress(console, label: str, unit: str, verb: str) -> Iterator[Callable[[int], None]]:
+    """Yield `done(n)`: call it with the count of `unit` handled once the step is over. At a
+    terminal a spinner with `label` and the elapsed time runs meanwhile, and
+    `{verb} N {unit} in S s (R {unit}/s)` is printed after (nothing when n is 0)."""
     start, counted = time.monotonic(), [0]
 
-    def done(lines: int) -> None:
-        counted[0] = lines
+    def done(n: int) -> None:
+        counted[0] = n
 
     if not console.is_terminal:
         yield done
         return
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    columns = (SpinnerColumn(), TextColumn(f"checking {book.name}"), TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn(escape(label)), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
-        bar.add_task("check", total=None)
+        bar.add_task(label, total=None)
         yield done
     secs = max(time.monotonic() - start, 1e-3)
     if counted[0]:
-        rate = f"checked {counted[0]:,} lines in {secs:.1f} s ({counted[0] / secs:,.0f} lines/s)"
+        rate = f"{verb} {counted[0]:,} {unit} in {secs:.1f} s ({counted[0] / secs:,.0f} {unit}/s)"
         console.print(f"[dim]{rate}[/dim]", highlight=False)
+
+
+def book_progress(console, book: Path):
+    """A book check: `checked N lines in S s (R lines/s)`."""
+    return timed_progress(console, f"checking {book.name}", "lines", "checked")
+
+
+def list_progress(console, source: str, rescreen: bool):
+    """A list load (`lists --load`, `lists update`): `loaded N entries in S s (R entries/s)`."""
+    label = f"loading {source}" + (", then re-screening the known parties" if rescreen else "")
+    return timed_progress(console, label, "entries", "loaded")
+
+
+@contextmanager
+def count_progress(console, label: str, total: int, unit: str, verb: str) -> Iterator[Callable[[int], None]]:
+    """A step that reports as it goes (`Screener.screen_many(progress=...)`): yield `advance(n)`.
+    At a terminal a bar with done/total, the rate ({unit}/s) and the ETA; then
+    `{verb} N {unit} in S s (R {unit}/s)`. Off when not a terminal."""
+    if not console.is_terminal:
+        yield lambda n: None
+        return
+    from rich.markup import escape
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:,.0f} {unit}/s" if task.speed else f"- {unit}/s")
+
+    start = time.monotonic()
+    columns = (TextColumn(escape(label)), BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+    secs = max(time.monotonic() - start, 1e-3)
+    console.print(
+        f"[dim]{verb} {total:,} {unit} in {secs:.1f} s ({total / secs:,.0f} {unit}/s)[/dim]", highlight=False
+    )

@@ -40,6 +40,15 @@ FormatOpt = Annotated[
         f"{PIPED_FORMAT} when piped",
     ),
 ]
+ObjectFormatOpt = Annotated[  # a command that prints one object (pick_object_format)
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="table|json",
+        show_default=False,
+        help="table (the text, also when piped) or json (one document, the same as --json)",
+    ),
+]
 WideOpt = Annotated[
     bool, typer.Option("--wide", help="tables: every column at full width, whatever the terminal's width")
 ]
@@ -66,6 +75,15 @@ def pick_format(fmt: str | None, json_flag: bool = False, json_means: str = "jso
     if fmt:
         return fmt
     return "table" if sys.stdout.isatty() else PIPED_FORMAT
+
+
+def pick_object_format(fmt: str | None, json_flag: bool = False) -> str:
+    """The format of a command that prints one object (a result, not rows): json with --json or
+    --format json, else its text (`table`), at a terminal or piped; csv and jsonl are refused."""
+    out = pick_format(fmt, json_flag) if fmt or json_flag else "table"
+    if out not in ("table", "json"):
+        raise ChipexError(f"this command prints one object: --format table or json, not {out}")
+    return out
 
 
 def cell_text(col: Col, value: Any) -> str:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from chipex.errors import ChipexError
 from chipex.interfaces.cli.app import DISCLAIMER, app, console, emit_json, err_console
 from chipex.interfaces.cli.lists_cmds import parse_date
+from chipex.interfaces.cli.progress import count_progress
 from chipex.interfaces.cli.render import Col, FormatOpt, WideOpt, emit, pick_format, print_table
 from chipex.screening import THRESHOLD, Hit, Screener, country_code
 
@@ -134,14 +134,10 @@ def _screen_file(
 ) -> int:
     """Screen a party file; the number of hits."""
     parties = _read_parties(file)
-    with Progress(
-        TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err_console, transient=True,
-    ) as bar:  # fmt: skip
-        task = bar.add_task("screen", total=len(parties))
-        results = s.screen_many(
-            [(p["name"], p.get("country") or None) for p in parties], progress=lambda n: bar.advance(task, n)
-        )
+    with count_progress(
+        err_console, f"screening {file.name}", len(parties), "parties", "screened"
+    ) as advance:
+        results = s.screen_many([(p["name"], p.get("country") or None) for p in parties], progress=advance)
     rows = []
     for p, hits in zip(parties, results, strict=True):
         base = {"row": p["row"], "party_id": p.get("id", ""), "party_name": p["name"],

@@ -176,9 +176,10 @@ def test_a_book_carries_the_scope_on_every_line(tmp_path):
 def test_one_order_prints_its_scope_in_the_terminal():
     from tests.chipex_cli import run_chipex
 
-    r = run_chipex(
-        "check", "--item", "L4", "--quantity", "1", "--to", "FR", "--date", "2026-08-01", "--no-screen"
-    )
+    r = run_chipex(  # piped output is CSV by default: ask for the terminal's explanation
+        "check", "--item", "L4", "--quantity", "1", "--to", "FR", "--date", "2026-08-01", "--no-screen",
+        "--format", "table",
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr
     out = r.stdout.replace("\n", " ")
     assert "checked: chipex rule data" in out and "not checked: " in out and "744.6" in out

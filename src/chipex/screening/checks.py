@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from chipex.screening.lists import Entry, Snapshot
 
@@ -68,8 +68,13 @@ def delta(old: Snapshot, new: Snapshot) -> dict[str, ListDelta]:
     return dict(sorted(out.items()))
 
 
+_CONTENT = tuple(f.name for f in fields(Entry))[1:-1]  # all but the id and the Han names
+
+
 def _content(e: Entry) -> tuple:
-    return astuple(e)[1:-1]  # all but the id and the Han names
+    # a shallow tuple: the fields are strings and tuples of strings, so astuple's deep copy (75% of
+    # a list load) gives the same value
+    return tuple(getattr(e, n) for n in _CONTENT)
 
 
 def repeated_ids(snap: Snapshot) -> list[str]:

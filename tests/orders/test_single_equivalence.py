@@ -239,3 +239,38 @@ PARTIES = ["Huawei Technologies Co., Ltd.", "Semiconductor Manufacturing Interna
 )
 def test_drawn_orders_with_parties_give_the_book_answer(tmp_path, regime, rows):
     assert_same(tmp_path, rows, regime, screen=True)
+
+
+def test_one_order_on_an_engine_a_book_already_used():
+    """An engine whose items were classified for a book still gives one order its item row and
+    classification. H100 (TPP 15,832 >= 4,800) to China on 2024-06-01 is 3A090.a under 88 FR 73458:
+    a licence is required; a missing row would read as 'no ECCN, no licence'."""
+    from chipex.orders import check_order
+
+    eng = make_engine(catalog=default_catalog(), rulebook=default_rulebook())
+    first = check_order(
+        date="2024-06-01", item="A100", quantity=1, destination="DE", engine=eng, screen=False
+    )
+    assert first["eccn"].startswith("3A090.a")
+    eng.items_table(
+        [resolve_item("H100", eng.catalog)], [eng.period_of(dt.date(2024, 6, 1))]
+    )  # as a book does
+    again = check_order(
+        date="2024-06-01", item="H100", quantity=8, destination="CN", engine=eng, screen=False
+    )
+    assert again["eccn"].startswith("3A090.a") and again["license_required"] is True
+    assert again["classification"]["chip"] == "H100 SXM"  # the catalog name "H100" resolves to
+
+
+def test_one_order_loads_no_query_engine():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from chipex.orders import check_order; "
+        "d = check_order(date='2025-01-01', item='H100', quantity=8, destination='CN', screen=False); "
+        "assert d['license_required'] is True; "
+        "print(sorted(m for m in ('ibis', 'duckdb', 'pyarrow') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stderr

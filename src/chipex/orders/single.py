@@ -17,12 +17,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from chipex.catalog import Catalog
+from chipex.errors import ChipexError
 from chipex.orders.explain import explain_row
 from chipex.orders.flag_data import SYSTEM_ID, evaluated, low_prices
 from chipex.orders.predicate import HQ, col_name, group_ok, item_prefixes, when_ok
 from chipex.orders.single_io import screen_line, validate_line
 from chipex.orders.tables import CountryTables, ItemStatus, Periods, item_status_row, letter_flag
 from chipex.rules import Rulebook
+from chipex.rules.countries import REGIMES
 from chipex.rules.flags import FlagTest
 from chipex.rules.model import GroupTest
 
@@ -54,6 +56,8 @@ class OneOrder:
         periods: Periods | None = None,
         classifications: dict | None = None,
     ) -> None:
+        if regime not in REGIMES:
+            raise ChipexError(f"unknown regime '{regime}' (use {' or '.join(REGIMES)})")
         self.rulebook, self.catalog, self.regime = rulebook, catalog, regime
         self.periods = periods or Periods.of(rulebook)
         self.classifications = {} if classifications is None else classifications

@@ -10,19 +10,22 @@ from __future__ import annotations
 import ibis
 from ibis.expr.types import BooleanValue, Table
 
+from chipex.orders.predicate import HQ, HQ_COLUMNS, col_name, is_group, item_flag, item_prefixes
 from chipex.rules.model import GroupTest, When
+
+__all__ = [
+    "HQ",
+    "HQ_COLUMNS",
+    "col_name",
+    "group_test",
+    "is_group",
+    "item_flag",
+    "item_prefixes",
+    "when_expr",
+]
 
 TRUE = ibis.literal(True)
 DECIMAL = "decimal(20, 6)"  # the lookup tables' exact TPP and bandwidth type
-
-
-def col_name(group: str) -> str:
-    """'D:5' -> 'D5' (country-group flags are columns)."""
-    return group.replace(":", "")
-
-
-def is_group(token: str) -> bool:
-    return ":" in token
 
 
 def _in(t: Table, prefixes: tuple[str, ...], token: str) -> BooleanValue:
@@ -49,23 +52,6 @@ def group_test(t: Table, prefixes: tuple[str, ...], test: GroupTest) -> BooleanV
     for code in test.named:  # named in the text: in, whatever the group exclusion says
         cond = cond | _in(t, prefixes, code)
     return cond
-
-
-HQ = ("eu", "pa")  # the end user's headquarters, and its ultimate parent's
-HQ_COLUMNS = ("end_user_hq", "parent_hq")
-
-
-def item_flag(prefix: str) -> str:
-    """Column of the item lookup table that says the item's ECCN starts with `prefix`."""
-    return "it_" + "".join(ch if ch.isalnum() else "_" for ch in prefix)
-
-
-def item_prefixes(w: When) -> set[str]:
-    """Every ECCN prefix a `When` (and its alternatives) tests."""
-    out = {p for p in w.item if p != "any"}
-    for sub in w.any:
-        out |= item_prefixes(sub)
-    return out
 
 
 def item_test(t: Table, prefixes: list[str]) -> BooleanValue:

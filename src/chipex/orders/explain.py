@@ -6,12 +6,14 @@ Nothing is decided here: the decision is the row's; this only looks up the rule 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chipex.core import DISCLAIMER
-from chipex.orders.engine import OrderEngine
-from chipex.orders.red_flags import inquiries
+from chipex.orders.flag_data import inquiries
 from chipex.rules.model import When
+
+if TYPE_CHECKING:  # or any object with its rulebook, regime, classifications and period_of (single.py)
+    from chipex.orders.engine import OrderEngine
 
 
 def split_ids(value: str | None) -> list[str]:

@@ -15,7 +15,6 @@ import duckdb
 import pyarrow as pa
 
 from chipex.catalog import Catalog
-from chipex.catalog.model import Chip
 from chipex.core.dates import DATE_MESSAGE, sql_is_date
 from chipex.errors import ChipexError, UnknownChipError, printable
 from chipex.orders.output import atomic_path, write_table
@@ -28,10 +27,9 @@ from chipex.orders.schema import (
     OPTIONAL,
     RED_FLAG_FIELDS,
     REQUIRED,
-    SYSTEM,
     end_use_category,
 )
-from chipex.orders.tables import ItemStatus
+from chipex.orders.tables import ItemStatus, resolve_item
 from chipex.orders.validate import check_columns, item_problem, known_columns, line_checks
 from chipex.rules.countries import Countries
 from chipex.rules.model import PartyLists
@@ -41,31 +39,6 @@ __all__ = ["Loaded", "Rejected", "atomic_path", "file_format", "load_orders", "r
 
 def _sql_str(value: str) -> str:
     return sql_str(value)
-
-
-def resolve_item(name: str, catalog: Catalog) -> ItemStatus:
-    """A catalog chip or system by name, or 'N x CHIP' for a system of N chips."""
-    m = SYSTEM.match(name)
-    if m:
-        n, chip_name = int(m.group(1)), m.group(2)
-        chip = catalog.get(chip_name)
-        if chip.kind == "system":
-            raise ChipexError(f"'{name}': a system of systems is not supported; name the chip inside")
-        system = Chip.model_validate(
-            {
-                "id": f"system-{n}x-{chip.id}",
-                "name": f"{n} x {chip.name}",
-                "vendor": chip.vendor,
-                "family": chip.family,
-                "kind": "system",
-                "contains": [{"chip": chip.id, "count": n}],
-                "datacenter": chip.datacenter.model_dump(),
-            }
-        )
-        return ItemStatus(system.id, n, system)
-    chip = catalog.get(name)
-    units = sum(p.count for p in chip.contains) if chip.kind == "system" else 1
-    return ItemStatus(chip.id, units, chip)
 
 
 @dataclass

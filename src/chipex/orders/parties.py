@@ -13,9 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-
-import duckdb
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from chipex.errors import ChipexError
 from chipex.rules.model import PartyLists
@@ -24,13 +22,20 @@ from chipex.screening.affiliates import Coverage, Graph, rules_data
 from chipex.screening.ownership import change_dates, edges_on
 from chipex.screening.store import Store, StoredSnapshot
 
-LINE_SCHEMA = pa.schema(
-    [
-        ("role", pa.string()), ("name", pa.string()), ("country", pa.string()), ("snap", pa.string()),
-        ("period", pa.int64()), ("listed", pa.bool_()), ("entries", pa.string()), ("policy", pa.string()),
-        ("flags", pa.string()), ("affiliate", pa.bool_()), ("depends", pa.string()),
-    ]
-)  # fmt: skip
+if TYPE_CHECKING:
+    import duckdb
+
+
+def _line_schema():
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("role", pa.string()), ("name", pa.string()), ("country", pa.string()), ("snap", pa.string()),
+            ("period", pa.int64()), ("listed", pa.bool_()), ("entries", pa.string()), ("policy", pa.string()),
+            ("flags", pa.string()), ("affiliate", pa.bool_()), ("depends", pa.string()),
+        ]
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,11 +112,41 @@ def _assess(ps: PartyScreening, s: Screener, role: str, name: str, on: date, gra
             "policy": gov.license_policy or "as stated in the listed owner's entry"}  # fmt: skip
 
 
+def party_answer(
+    ps: PartyScreening,
+    lists: PartyLists,
+    s: Screener,
+    role: str,
+    name: str,
+    hits: list,
+    gk: tuple[str, date],
+    graphs: dict[tuple[str, date], Graph | None],
+) -> dict:
+    """A party's screening hits on snapshot `s`, with the ownership rules for the rule period
+    `gk` = (snapshot id, period start): listed, entries, policy, flags, affiliate, depends (a book's
+    lines and one order read the same answer)."""
+    pstart = gk[1]
+    required = [h for h in hits if h.list in lists.requirement]
+    flagged = [h for h in hits if h.list in lists.red_flag]
+    if gk not in graphs:
+        edges = edges_on(pstart, home=ps.home) if pstart != date.min else []
+        graphs[gk] = Graph(s, edges)
+    own = _assess(ps, s, role, name, pstart, graphs[gk]) if not required else {
+        "affiliate": False, "entries": None, "policy": None, "depends": None}  # fmt: skip
+    entries = "; ".join(x for x in (_describe(role, name, required), own["entries"]) if x) or None
+    return {"listed": bool(required), "entries": entries,
+            "policy": required[0].license_policy if required else own["policy"],
+            "flags": "; ".join(f"{role} '{name}' on the {h.list_name}" for h in flagged) or None,
+            "affiliate": own["affiliate"], "depends": own["depends"]}  # fmt: skip
+
+
 def screen_parties(
     con: duckdb.DuckDBPyConnection, ps: PartyScreening | None, lists: PartyLists | None, *, label: str = ""
 ) -> None:
     """Table `line_parties` (line, party_listed, party_entries, party_policy, party_flags,
     party_affiliate, party_depends, list_snapshot) for the valid lines of `orders_checked`."""
+    import pyarrow as pa  # here: one order (orders/single_io.py) screens without Arrow
+
     rows: list[dict] = []
     if ps is not None and lists is not None:
         store = Store(ps.home)
@@ -148,23 +183,12 @@ def screen_parties(
             except ChipexError as exc:  # e.g. a name over chipex.limits.MAX_NAME_LENGTH: name the line
                 (line,) = con.execute(f"SELECT min(line) FROM line_epoch WHERE {role} = ?", [name]).fetchone()
                 raise ChipexError(exc.message, file=label or None, record=line, field=role) from None
-            required = [h for h in hits if h.list in lists.requirement]
-            flagged = [h for h in hits if h.list in lists.red_flag]
-            gk = (snap, pstart)
-            if gk not in graphs:
-                edges = edges_on(pstart, home=ps.home) if pstart != date.min else []
-                graphs[gk] = Graph(s, edges)
-            own = _assess(ps, s, role, name, pstart, graphs[gk]) if not required else {
-                "affiliate": False, "entries": None, "policy": None, "depends": None}  # fmt: skip
-            entries = "; ".join(x for x in (_describe(role, name, required), own["entries"]) if x) or None
+            answer = party_answer(ps, lists, s, role, name, hits, (snap, pstart), graphs)
             rows.append({"role": role, "name": name, "country": country, "snap": snap, "period": period,
-                         "listed": bool(required), "entries": entries,
-                         "policy": required[0].license_policy if required else own["policy"],
-                         "flags": "; ".join(f"{role} '{name}' on the {h.list_name}" for h in flagged) or None,
-                         "affiliate": own["affiliate"], "depends": own["depends"]})  # fmt: skip
+                         **answer})  # fmt: skip
         warn = ps.warn_age
         age_on = "current_date" if today else "le.d"
-        con.register("party_rows", pa.Table.from_pylist(rows, LINE_SCHEMA))
+        con.register("party_rows", pa.Table.from_pylist(rows, _line_schema()))
         con.execute(f"""CREATE OR REPLACE TEMP TABLE line_parties AS
             SELECT le.line,
                    coalesce(pe.listed, false) OR coalesce(pc.listed, false) AS party_listed,

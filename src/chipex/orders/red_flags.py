@@ -9,33 +9,29 @@ give never raises a flag. A flag never touches `license_required`: it names an i
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 import ibis
 from ibis.expr.types import BooleanValue, Table
 
 from chipex.catalog import Catalog
+from chipex.orders.flag_data import SYSTEM_ID, catalog_rows, evaluated, inquiries, low_prices
 from chipex.rules import Rulebook
 from chipex.rules.flags import FlagTest, RedFlag
 
+__all__ = [
+    "catalog_rows",
+    "evaluated",
+    "flag_expr",
+    "inquiries",
+    "low_prices",
+    "red_flags_column",
+    "test_expr",
+]
+
 FALSE = ibis.literal(False)
-SYSTEM_ID = r"^system-[0-9]+x-(.+)$"  # the id io.resolve_item gives an "N x CHIP" system
 
 
 def _norm(t: Table, name: str):
     return t[name].strip().lower()
-
-
-def low_prices(rulebook: Rulebook, catalog: Catalog) -> dict[str, float]:
-    """Catalog item id -> low market price per chip (USD), for chips and one-chip-type systems."""
-    per_chip = {c: float(p.usd_low) for p in rulebook.red_flags.market_prices for c in p.chips}
-    out = dict(per_chip)
-    for item in catalog:
-        kinds = {p.chip for p in item.contains}
-        if item.kind == "system" and len(kinds) == 1 and next(iter(kinds)) in per_chip:
-            out[item.id] = per_chip[next(iter(kinds))]
-    return out
 
 
 def _below_market(t: Table, fraction: float, prices: dict[str, float]) -> BooleanValue:
@@ -95,10 +91,6 @@ def flag_expr(t: Table, flag: RedFlag, rulebook: Rulebook, prices: dict[str, flo
     return cond
 
 
-def evaluated(rulebook: Rulebook) -> list[RedFlag]:
-    return [f for f in rulebook.red_flags.flags if f.when is not None]
-
-
 def red_flags_column(t: Table, rulebook: Rulebook, catalog: Catalog):
     """'id;id;' of the flags a line raises ('' when none), in catalog order."""
     prices = low_prices(rulebook, catalog)
@@ -107,64 +99,3 @@ def red_flags_column(t: Table, rulebook: Rulebook, catalog: Catalog):
         return ibis.literal("")
     parts = [ibis.ifelse(flag_expr(t, f, rulebook, prices), f"{f.id};", "") for f in flags]
     return parts[0].concat(*parts[1:]) if len(parts) > 1 else parts[0]
-
-
-def inquiries(
-    ids: list[str], rulebook: Rulebook, on: dt.date, countries: dict[str, str | None]
-) -> list[dict[str, Any]]:
-    """The explanation of raised flags: text, the inquiry to make, citation, confidence, inputs.
-    `countries` maps the line's country fields (destination, ship_from) to their codes."""
-    by_id = {f.id: f for f in rulebook.red_flags.flags}
-    out = []
-    for i in ids:
-        f = by_id[i]
-        detail = f.text
-        for test in f.when or []:
-            code = countries.get(test.field)
-            if test.kind == "hub" and code:
-                events = [e for e in rulebook.hubs.events if e.country == code and e.date <= on]
-                detail += f" {code} to {on}: " + "; ".join(f"{e.date} {e.event}" for e in events)
-        out.append(
-            {
-                "flag": f.id,
-                "title": f.title,
-                "detail": detail,
-                "inquiry": f.inquiry,
-                "citation": f.citation,
-                "source": f.source,
-                "confidence": f.confidence,
-                "added": f.added.isoformat(),
-                "reads": f.reads(),
-            }
-        )
-    return out
-
-
-def catalog_rows(rulebook: Rulebook, on: dt.date | None = None) -> list[dict[str, Any]]:
-    """Every flag of the catalog (for `chipex flags`), in force on `on` if given."""
-    rows = []
-    for f in rulebook.red_flags.flags:
-        if on is not None and not f.in_force(on):
-            continue
-        rows.append(
-            {
-                "id": f.id,
-                "title": f.title,
-                "text": f.text,
-                "inquiry": f.inquiry,
-                "citation": f.citation,
-                "source": f.source,
-                "confidence": f.confidence,
-                "added": f.added.isoformat(),
-                "added_confidence": f.added_confidence,
-                "removed": f.removed.isoformat() if f.removed else None,
-                "evaluated": f.when is not None,
-                "reads": f.reads(),
-                "condition": [
-                    t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in f.when or []
-                ],
-                "needs": f.needs,
-                "cases": f.cases,
-            }
-        )
-    return rows

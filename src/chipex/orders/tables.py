@@ -13,8 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
 import pycountry
 
 from chipex.catalog import Catalog
@@ -22,10 +22,14 @@ from chipex.catalog.model import Chip
 from chipex.core.classify import Classification, classify, measure
 from chipex.core.foundry import presumption
 from chipex.core.metrics import as_float
-from chipex.orders.compile import col_name, item_flag
+from chipex.errors import ChipexError
+from chipex.orders.predicate import col_name, item_flag
+from chipex.orders.schema import SYSTEM
 from chipex.rules import Rulebook
 
-DECIMAL = pa.decimal128(20, 6)
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 DAY = dt.timedelta(days=1)
 
 
@@ -78,6 +82,31 @@ class ItemStatus:
     chip: Chip
 
 
+def resolve_item(name: str, catalog: Catalog) -> ItemStatus:
+    """A catalog chip or system by name, or 'N x CHIP' for a system of N chips."""
+    m = SYSTEM.match(name)
+    if m:
+        n, chip_name = int(m.group(1)), m.group(2)
+        chip = catalog.get(chip_name)
+        if chip.kind == "system":
+            raise ChipexError(f"'{name}': a system of systems is not supported; name the chip inside")
+        system = Chip.model_validate(
+            {
+                "id": f"system-{n}x-{chip.id}",
+                "name": f"{n} x {chip.name}",
+                "vendor": chip.vendor,
+                "family": chip.family,
+                "kind": "system",
+                "contains": [{"chip": chip.id, "count": n}],
+                "datacenter": chip.datacenter.model_dump(),
+            }
+        )
+        return ItemStatus(system.id, n, system)
+    chip = catalog.get(name)
+    units = sum(p.count for p in chip.contains) if chip.kind == "system" else 1
+    return ItemStatus(chip.id, units, chip)
+
+
 def letter_flag(letter_id: str) -> str:
     return "lt_" + "".join(ch if ch.isalnum() else "_" for ch in letter_id)
 
@@ -101,6 +130,9 @@ def item_status_table(
 ) -> tuple[pa.Table, dict[tuple[str, int], Classification]]:
     """Classification of every (item, period) pair the input needs, with the tests the rules make
     on it (ECCN prefixes, is-informed letters) precomputed as flags."""
+    import pyarrow as pa  # here: one order (orders/single.py) reads rows without Arrow
+
+    DECIMAL = pa.decimal128(20, 6)
     rows: dict[str, list] = {
         k: []
         for k in (
@@ -120,28 +152,9 @@ def item_status_table(
     classes: dict[tuple[str, int], Classification] = {}
     for it in items:
         for k in periods:
-            c = classify(it.chip, p.start(k) if k else dt.date(1900, 1, 1), catalog=catalog, rulebook=rb)
-            classes[(it.item_id, k)] = c
-            per_chip = _per_chip(c, catalog)
-            rows["item_id"].append(it.item_id)
-            rows["period"].append(k)
-            eccn, confidence = line_eccn(c)
-            rows["eccn"].append(eccn)
-            rows["eccn_confidence"].append(confidence)
-            rows["datacenter"].append(c.datacenter if it.chip.kind != "system" else per_chip[1])
-            rows["tpp"].append(_dec(per_chip[0]))
-            rows["tpp_item"].append(_dec(c.tpp))
-            rows["dram_bandwidth"].append(_dec(per_chip[2]))
-            rows["depends"].append(",".join(c.depends_on))
-            rows["warnings"].append(";".join(c.warning_ids))  # rules/warnings.yaml ids
-            rows["foundry"].append(
-                presumption(rb.foundry, it.chip, p.start(k), c.eccn) if k else ""
-            )  # Note 1 to 3A090.a
-            for prefix in prefixes:
-                rows.setdefault(item_flag(prefix), []).append(item_has(c, prefix))
-            fired = {r.id for r in c.other_requirements}
-            for letter in rb.letters:
-                rows.setdefault(letter_flag(letter.id), []).append(letter.id in fired)
+            row, classes[(it.item_id, k)] = item_status_row(it, k, p, rb, catalog, prefixes)
+            for name, value in row.items():
+                rows.setdefault(name, []).append(value)
     schema = pa.schema(
         [
             ("item_id", pa.string()),
@@ -162,6 +175,34 @@ def item_status_table(
     for name in schema.names:
         rows.setdefault(name, [])
     return pa.table(rows, schema=schema), classes
+
+
+def item_status_row(
+    it: ItemStatus, k: int, p: Periods, rb: Rulebook, catalog: Catalog, prefixes: list[str]
+) -> tuple[dict, Classification]:
+    """One (item, period) row of the item lookup table (its columns by name), and the classification."""
+    c = classify(it.chip, p.start(k) if k else dt.date(1900, 1, 1), catalog=catalog, rulebook=rb)
+    per_chip = _per_chip(c, catalog)
+    eccn, confidence = line_eccn(c)
+    row = {
+        "item_id": it.item_id,
+        "period": k,
+        "eccn": eccn,
+        "eccn_confidence": confidence,
+        "datacenter": c.datacenter if it.chip.kind != "system" else per_chip[1],
+        "tpp": _dec(per_chip[0]),
+        "tpp_item": _dec(c.tpp),
+        "dram_bandwidth": _dec(per_chip[2]),
+        "depends": ",".join(c.depends_on),
+        "warnings": ";".join(c.warning_ids),  # rules/warnings.yaml ids
+        "foundry": presumption(rb.foundry, it.chip, p.start(k), c.eccn) if k else "",  # Note 1 to 3A090.a
+    }
+    for prefix in prefixes:
+        row[item_flag(prefix)] = item_has(c, prefix)
+    fired = {r.id for r in c.other_requirements}
+    for letter in rb.letters:
+        row[letter_flag(letter.id)] = letter.id in fired
+    return row, c
 
 
 def line_eccn(c: Classification) -> tuple[str, str]:
@@ -200,6 +241,8 @@ class CountryTables:
 
     def table(self) -> pa.Table:
         """One row per (country, period): group flags and AI Diffusion tier under the regime."""
+        import pyarrow as pa
+
         countries = self.rb.countries
         cols: dict[str, list] = {"code": [], "as_code": [], "period": []}
         for g in self.groups:

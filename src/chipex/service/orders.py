@@ -87,11 +87,11 @@ def check_order(
 ) -> Determination:
     """May this order ship? The one-order path of chipex.orders, explained in full."""
     from chipex.orders import check_order as run
-    from chipex.orders import make_engine
 
-    eng = make_engine(req.regime, catalog=catalog) if catalog is not None else make_engine(req.regime)
-    with _ONE_AT_A_TIME:
-        d = run(**req.fields(), engine=eng, screen=req.screen, list_as_of=req.list_as_of)
+    with _ONE_AT_A_TIME:  # evaluated in Python (orders/single.py): no engine is built for one order
+        d = run(
+            **req.fields(), regime=req.regime, catalog=catalog, screen=req.screen, list_as_of=req.list_as_of
+        )
     d["license_required_otherwise"] = (
         d["outcomes"]["otherwise"] if d.get("outcomes") else d["license_required"]
     )

@@ -107,6 +107,9 @@ def country_code(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     v = value.strip()
+    region = pycountry.subdivisions.get(code=v.upper()) if "-" in v else None
+    if region is not None:  # an ISO 3166-2 region (UA-43 Crimea, 746.6): lists name its country
+        return region.country_code
     try:
         c = pycountry.countries.lookup(v)
     except LookupError:

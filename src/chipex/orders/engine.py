@@ -17,9 +17,9 @@ from ibis.expr.types import BooleanValue, StringValue, Table
 
 from chipex.catalog import Catalog
 from chipex.core.classify import Classification
-from chipex.core.jurisdiction import is_subject, jurisdiction_expr
 from chipex.errors import ChipexError
 from chipex.orders.compile import HQ, group_test, item_prefixes, periods_in, when_expr
+from chipex.orders.jurisdiction import is_subject, jurisdiction_expr
 from chipex.orders.red_flags import red_flags_column
 from chipex.orders.schema import RESULT_COLUMNS
 from chipex.orders.scope import scope_columns

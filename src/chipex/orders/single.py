@@ -22,6 +22,7 @@ from chipex.core import DISCLAIMER
 from chipex.errors import ChipexError
 from chipex.orders.explain import explain_row
 from chipex.orders.flag_data import SYSTEM_ID, evaluated, low_prices
+from chipex.orders.jurisdiction_text import FOREIGN, NOT_SUBJECT, TEXTS
 from chipex.orders.predicate import HQ, col_name, group_ok, item_prefixes, when_ok
 from chipex.orders.schema import RESULT_COLUMNS
 from chipex.orders.single_io import screen_line, validate_line
@@ -31,7 +32,6 @@ from chipex.rules.countries import REGIMES
 from chipex.rules.flags import FlagTest
 from chipex.rules.model import GroupTest
 
-NOT_SUBJECT = "not subject"  # core/jurisdiction.py
 WS = " \t\n\r\x0b\x0c"  # what the engines' strip() removes
 _SYSTEM_ID = re.compile(SYSTEM_ID)
 _US = GroupTest(any_of=["US"])
@@ -155,45 +155,33 @@ class OneOrder:
         return base and t["exporter_norm"] == letter.informed.lower(), base and t["exporter_norm"] is None
 
     def jurisdiction(self, t: dict) -> str:
-        """core/jurisdiction.py's text for the line."""
+        """orders/jurisdiction.py's answer for the line, from the same templates."""
         j = self.rulebook.jurisdiction
         made, ship, pct = t["made_in"], t["ship_from"], t["us_content_pct"]
-        foreign = f"foreign-made in {made}"
         level, level_par = next((d.percent, d.paragraph) for d in j.de_minimis if d.destination is None)
         for d in j.de_minimis:
             if d.destination and group_ok(t, ("dest",), d.destination):
                 level, level_par = d.percent, d.paragraph
                 break
-        if made is None and ship == "US":
-            return f"in the United States ({j.in_us.paragraph}); made_in not given"
+        v = {"in_us": j.in_us.paragraph, "us_origin": j.us_origin.paragraph, "ship": ship}
+        v |= {"foreign": FOREIGN.format(made=made), "level": level, "level_par": level_par}
+        v["pct"] = None if pct is None else _pct(pct)
         if made is None:
-            return f"assumed US-origin ({j.us_origin.paragraph}): made_in not given"
+            return TEXTS["in_us_made_unknown" if ship == "US" else "assumed_us_origin"].format(**v)
         if made == "US":
-            return f"US-origin ({j.us_origin.paragraph})"
+            return TEXTS["us_origin"].format(**v)
         if ship == "US":
-            return f"in the United States ({j.in_us.paragraph}): {foreign}"
+            return TEXTS["in_us_foreign"].format(**v)
         for f, in_force in self._fdp:
             if t["period"] in in_force and when_ok(t, f.when):
-                return (
-                    f"{foreign}: {f.paragraph} FDP ({f.id}; US-origin technology, software or tools presumed)"
-                )
+                return TEXTS["fdp"].format(**v, paragraph=f.paragraph, id=f.id)
         if t["party_listed"]:
-            return f"{foreign}: {j.entity_list_fdp.paragraph} Entity List FDP (a listed party; check the entry's footnote 1, 4 or 5)"
+            return TEXTS["entity_list_fdp"].format(**v, paragraph=j.entity_list_fdp.paragraph)
         if pct is not None and pct > level:
-            return (
-                f"{foreign}: de minimis exceeded: controlled US content {_pct(pct)}% > {level}% ({level_par})"
-            )
+            return TEXTS["de_minimis_exceeded"].format(**v)
         if pct is None:
-            return f"assumed subject: {foreign}, outside 734.9(h); us_content_pct not given (de minimis, 15 CFR 734.4, not assessed)"
-        if ship is None:
-            return (
-                "assumed subject: ship_from not given (an item in the United States is subject, 15 CFR 734.3(a)(1)); "
-                f"shipped from abroad it is not: {foreign}, outside 734.9(h), controlled US content {_pct(pct)}% <= {level}%"
-            )
-        return (
-            f"{NOT_SUBJECT}: {foreign}, shipped from {ship}, outside 734.9(h), controlled US content "
-            f"{_pct(pct)}% <= {level}% ({level_par})"
-        )
+            return TEXTS["pct_unknown"].format(**v)
+        return TEXTS["ship_unknown" if ship is None else "not_subject"].format(**v)
 
     def determine(self, t: dict) -> dict:
         """OrderEngine.determine on one enriched line."""

@@ -80,3 +80,22 @@ def test_a_book_names_file_line_and_field_of_a_bad_percentage(tmp_path):
     with pytest.raises(ChipexError) as e:
         check_book(p, out=tmp_path / "out.parquet")
     assert "line 3, field 'us_content_pct' '-1'" in str(e.value) and str(p) in str(e.value)
+
+
+def test_the_book_and_one_order_fill_the_same_wording():
+    """orders/jurisdiction.fill turns a template into one CONCAT of literals and columns; filled
+    in DuckDB it reads exactly as str.format of the same template with the row's values."""
+    import ibis
+    import pyarrow as pa
+
+    from chipex.orders.jurisdiction import fill
+    from chipex.orders.jurisdiction_text import TEXTS
+
+    t = ibis.memtable(pa.table({"made": ["TW"], "ship": ["SG"], "pct": ["12.50"]}))
+    values = {"foreign": "foreign-made in TW", "ship": "SG", "pct": "12.50", "level": 25, "level_par": "734.4(c)"}  # fmt: skip
+    columns = dict(values, foreign=fill("foreign-made in {m}", m=t.made), ship=t.ship, pct=t.pct)
+    got = ibis.duckdb.connect().to_pyarrow(t.select(x=fill(TEXTS["not_subject"], **columns))).to_pylist()
+    assert got == [{"x": TEXTS["not_subject"].format(**values)}]
+    assert got[0]["x"] == (
+        "not subject: foreign-made in TW, shipped from SG, outside 734.9(h), controlled US content 12.50% <= 25% (734.4(c))"
+    )

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chipex.errors import ChipexError
-from chipex.orders import check_book, check_order
+from chipex.orders import check_book, check_order, decide_order
 from chipex_cli import run_chipex
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +91,17 @@ def test_one_order_explains_itself():
     assert d["policy"]["policy"] == "presumption of denial"
     assert d["classification"]["tpp"] == 15831.2
     assert d["tpp_total"] == pytest.approx(8 * 15831.2)
+
+
+def test_decide_order_is_the_decision_without_the_explanation():
+    """H100 (TPP 15,831) to China after 2023-11-17: 742.6(a)(6)(iii) (d145-2023), a presumption of
+    denial (88 FR 73458); the same order to Japan (A:1, no D group) needs none."""
+    d = decide_order(date="2024-01-01", item="H100", quantity=8, destination="CN", end_user_hq="CN")
+    assert d["license_required"] and d["eccn"] == "3A090.a.1" and d["reasons"] == "d145-2023;"
+    assert d["policy"] == "presumption of denial" and float(d["tpp_total"]) == pytest.approx(8 * 15831.2)
+    assert not decide_order(date="2024-01-01", item="H100", quantity=8, destination="JP")["license_required"]
+    with pytest.raises(ChipexError, match="quantity"):
+        decide_order(date="2024-01-01", item="H100", quantity=0, destination="CN")
 
 
 def test_hong_kong_counts_as_china_and_macau_is_named_beside_d5():

@@ -74,6 +74,7 @@ def assert_same(tmp: Path, rows: list[dict[str, str]], regime: str, screen: bool
     for r in results:
         engine.items_table([resolve_item(r["item"], default_catalog())], [engine.period_of(r["date"])])
     bulk = {r["line"]: explain_row(r, engine) for r in results}
+    lines = {r["line"]: r for r in results}
     rejected = {r.line: r for r in report.errors}
     one = single(regime)
     for i, raw in enumerate(rows, start=2):  # a CSV book's line numbers: the header is line 1
@@ -94,6 +95,10 @@ def assert_same(tmp: Path, rows: list[dict[str, str]], regime: str, screen: bool
         assert got.keys() == want.keys(), raw
         for k in want:
             assert got[k] == want[k], (raw, k, got[k], want[k])
+        decided, line = one.decide(raw, ps), dict(lines[i], line=1)  # decide_order: no explanation
+        assert decided.keys() == line.keys(), raw
+        for k in line:
+            assert decided[k] == line[k], (raw, k, decided[k], line[k])
     return len(rows)
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from chipex.orders.book import ENGINES, CheckReport, check_book, make_engine
     from chipex.orders.engine import OrderEngine
 
-__all__ = ["ENGINES", "CheckReport", "check_book", "check_order", "make_engine"]
+__all__ = ["ENGINES", "CheckReport", "check_book", "check_order", "decide_order", "make_engine"]
 
 
 def __getattr__(name: str):
@@ -83,18 +83,47 @@ def check_order(
     **optional: str | None,
 ) -> dict[str, Any]:
     """One order, explained: the same validation and rules as a book's line, evaluated in Python."""
+    one, row, screener = _prepare(locals(), optional)
+    return _run(lambda: one.check(row, screener))
+
+
+def decide_order(
+    *,
+    date: str | dt.date,
+    item: str,
+    quantity: int,
+    destination: str,
+    regime: str = "as-enforced",
+    catalog: Catalog | None = None,
+    rulebook: Rulebook | None = None,
+    engine: OrderEngine | None = None,
+    screen: bool = True,
+    list_as_of: str = "order",
+    **optional: str | None,
+) -> dict[str, Any]:
+    """One order's decision without the explanation: the columns a book's result line has
+    (`schema.RESULT_COLUMNS`: license_required, reasons, exceptions, policy, depends_on, ...)."""
+    one, row, screener = _prepare(locals(), optional)
+    return _run(lambda: one.decide(row, screener))
+
+
+def _prepare(args: dict[str, Any], optional: dict[str, str | None]):
     unknown = set(optional) - set(OPTIONAL)
     if unknown:
         raise ChipexError(f"unknown order field(s): {', '.join(sorted(unknown))}")
-    one = _one(regime, catalog, rulebook, engine)
-    row = {"date": str(date), "item": item, "quantity": str(quantity), "destination": destination}
+    one = _one(args["regime"], args["catalog"], args["rulebook"], args["engine"])
+    row = {k: str(args[k]) for k in ("date", "item", "quantity")} | {"destination": args["destination"]}
     row.update({k: (None if v is None else str(v)) for k, v in optional.items()})
     screener = None
-    if screen and (row.get("end_user") or row.get("consignee")):
+    if args["screen"] and (row.get("end_user") or row.get("consignee")):
         from chipex.orders.parties import PartyScreening
 
-        screener = PartyScreening(regime=one.regime, list_as_of=list_as_of)
+        screener = PartyScreening(regime=one.regime, list_as_of=args["list_as_of"])
+    return one, row, screener
+
+
+def _run(call):
     try:
-        return one.check(row, screener)
+        return call()
     except Invalid as exc:
         raise ChipexError(exc.message, field=exc.field) from None

@@ -17,49 +17,16 @@ from ibis.expr.types import BooleanValue, StringValue, Table
 
 from chipex.catalog import Catalog
 from chipex.core.classify import Classification
-from chipex.core.jurisdiction import is_subject, jurisdiction_expr
 from chipex.errors import ChipexError
 from chipex.orders.compile import HQ, group_test, item_prefixes, periods_in, when_expr
+from chipex.orders.jurisdiction import is_subject, jurisdiction_expr
 from chipex.orders.red_flags import red_flags_column
+from chipex.orders.schema import RESULT_COLUMNS
 from chipex.orders.scope import scope_columns
 from chipex.orders.tables import CountryTables, ItemStatus, Periods, item_status_table, letter_flag
 from chipex.rules import Rulebook
 from chipex.rules.countries import REGIMES
 from chipex.rules.model import GroupTest, Letter
-
-RESULT_COLUMNS = [
-    "line",
-    "date",
-    "item",
-    "item_id",
-    "quantity",
-    "destination",
-    "end_user",
-    "end_user_hq",
-    "parent_hq",
-    "consignee",
-    "end_use",
-    "ship_from",
-    "exporter",
-    "eccn",
-    "eccn_confidence",
-    "license_required",
-    "license_required_otherwise",
-    "reasons",
-    "exceptions",
-    "policy",
-    "policy_rule",
-    "depends_on",
-    "checked",
-    "not_checked",
-    "party_entries",
-    "list_snapshot",
-    "tpp_total",
-    "red_flags",
-    "warnings",
-    "jurisdiction",
-    "advisories",
-]
 
 
 def _concat(parts: list[StringValue]) -> StringValue:

@@ -9,6 +9,7 @@ the bulk expression's `fill_null(False)`.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 
 from chipex.rules.model import GroupTest, When
 
@@ -26,6 +27,7 @@ def is_group(token: str) -> bool:
     return ":" in token
 
 
+@cache
 def item_flag(prefix: str) -> str:
     """Column of the item lookup table that says the item's ECCN starts with `prefix`."""
     return "it_" + "".join(ch if ch.isalnum() else "_" for ch in prefix)
@@ -39,10 +41,19 @@ def item_prefixes(w: When) -> set[str]:
     return out
 
 
-def _in(row: dict, prefixes: tuple[str, ...], token: str) -> bool:
+@cache
+def _columns(prefixes: tuple[str, ...], token: str) -> tuple[tuple[str, ...], str | None]:
+    """The columns a group token or a country code is read from (names built once, not per line)."""
     if is_group(token):
-        return any(bool(row.get(f"{p}_{col_name(token)}")) for p in prefixes)
-    return any(row.get(f"{p}_as") == token for p in prefixes)
+        return tuple(f"{p}_{col_name(token)}" for p in prefixes), None
+    return tuple(f"{p}_as" for p in prefixes), token
+
+
+def _in(row: dict, prefixes: tuple[str, ...], token: str) -> bool:
+    cols, code = _columns(prefixes, token)
+    if code is None:
+        return any(bool(row.get(c)) for c in cols)
+    return any(row.get(c) == code for c in cols)
 
 
 def group_ok(row: dict, prefixes: tuple[str, ...], test: GroupTest) -> bool:

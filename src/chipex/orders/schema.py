@@ -89,3 +89,39 @@ def end_use_category(text: str | None) -> str | None:
         if pattern.search(t):
             return category
     return "other"
+
+
+# the columns of a checked line: a book's output and `decide_order`'s result
+RESULT_COLUMNS = [
+    "line",
+    "date",
+    "item",
+    "item_id",
+    "quantity",
+    "destination",
+    "end_user",
+    "end_user_hq",
+    "parent_hq",
+    "consignee",
+    "end_use",
+    "ship_from",
+    "exporter",
+    "eccn",
+    "eccn_confidence",
+    "license_required",
+    "license_required_otherwise",
+    "reasons",
+    "exceptions",
+    "policy",
+    "policy_rule",
+    "depends_on",
+    "checked",
+    "not_checked",
+    "party_entries",
+    "list_snapshot",
+    "tpp_total",
+    "red_flags",
+    "warnings",
+    "jurisdiction",
+    "advisories",
+]

@@ -12,15 +12,19 @@ tests/orders/test_single_equivalence.py proves both paths give the same answer.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from chipex.catalog import Catalog
+from chipex.core import DISCLAIMER
 from chipex.errors import ChipexError
 from chipex.orders.explain import explain_row
 from chipex.orders.flag_data import SYSTEM_ID, evaluated, low_prices
+from chipex.orders.jurisdiction_text import FOREIGN, NOT_SUBJECT, TEXTS
 from chipex.orders.predicate import HQ, col_name, group_ok, item_prefixes, when_ok
+from chipex.orders.schema import RESULT_COLUMNS
 from chipex.orders.single_io import screen_line, validate_line
 from chipex.orders.tables import CountryTables, ItemStatus, Periods, item_status_row, letter_flag
 from chipex.rules import Rulebook
@@ -28,9 +32,9 @@ from chipex.rules.countries import REGIMES
 from chipex.rules.flags import FlagTest
 from chipex.rules.model import GroupTest
 
-NOT_SUBJECT = "not subject"  # core/jurisdiction.py
 WS = " \t\n\r\x0b\x0c"  # what the engines' strip() removes
 _SYSTEM_ID = re.compile(SYSTEM_ID)
+_US = GroupTest(any_of=["US"])
 
 
 def _pct(x: float) -> str:
@@ -65,8 +69,19 @@ class OneOrder:
         where = self.periods.where
         self._req = [(r, set(where(lambda s, r=r: r.in_force(s, regime)))) for r in lic.requirements]
         self._exc = [(e, set(where(lambda s, e=e: e.in_force(s, regime)))) for e in lic.exceptions]
+        self._covers = {
+            e.id: frozenset(r.id for r in lic.requirements if e.id in r.exceptions) for e in lic.exceptions
+        }
         self._pol = [(p, set(where(lambda s, p=p: p.in_force(s, regime)))) for p in lic.policies]
-        self._letters = [(t, set(where(lambda s, t=t: t.in_force(s)))) for t in rulebook.letters]
+        self._letters = [
+            (
+                t,
+                set(where(lambda s, t=t: t.in_force(s))),
+                GroupTest(any_of=t.destinations, none_of=t.destinations_except),
+                GroupTest(any_of=t.headquartered_in) if t.headquartered_in else None,
+            )
+            for t in rulebook.letters
+        ]
         self._fdp = [(f, set(where(lambda s, f=f: f.in_force(s)))) for f in rulebook.jurisdiction.fdp]
         found: set[str] = set()
         for rule in [*lic.requirements, *lic.exceptions, *lic.policies, *rulebook.jurisdiction.fdp]:
@@ -75,6 +90,7 @@ class OneOrder:
         self._countries = CountryTables(rulebook, self.periods, regime)
         self._items: dict[str, tuple[ItemStatus | None, str | None]] = {}
         self._rows: dict[tuple[str, int], dict] = {}
+        self._class_json: dict[tuple[str, int], str | None] = {}
         self._places: dict[tuple[str, int], dict] = {}
         self._members: dict[int, dict[str, frozenset[str]]] = {}
         self._prices = low_prices(rulebook, catalog)
@@ -129,56 +145,43 @@ class OneOrder:
 
     # -- the rules ------------------------------------------------------------------------------
 
-    def _letter(self, t: dict, letter, in_force: set[int]) -> tuple[bool, bool]:
-        where = group_ok(
-            t, ("dest",), GroupTest(any_of=letter.destinations, none_of=letter.destinations_except)
-        )
-        if letter.headquartered_in:  # a delivery inside the US is not an export (15 CFR 734.13)
-            abroad = not group_ok(t, ("dest",), GroupTest(any_of=["US"]))
-            where = where or (group_ok(t, HQ, GroupTest(any_of=letter.headquartered_in)) and abroad)
+    def _letter(
+        self, t: dict, letter, in_force: set[int], to: GroupTest, hq: GroupTest | None
+    ) -> tuple[bool, bool]:
+        where = group_ok(t, ("dest",), to)
+        if hq is not None:  # a delivery inside the US is not an export (15 CFR 734.13)
+            where = where or (group_ok(t, HQ, hq) and not group_ok(t, ("dest",), _US))
         base = t["period"] in in_force and bool(t[letter_flag(letter.id)]) and where
         return base and t["exporter_norm"] == letter.informed.lower(), base and t["exporter_norm"] is None
 
     def jurisdiction(self, t: dict) -> str:
-        """core/jurisdiction.py's text for the line."""
+        """orders/jurisdiction.py's answer for the line, from the same templates."""
         j = self.rulebook.jurisdiction
         made, ship, pct = t["made_in"], t["ship_from"], t["us_content_pct"]
-        foreign = f"foreign-made in {made}"
         level, level_par = next((d.percent, d.paragraph) for d in j.de_minimis if d.destination is None)
         for d in j.de_minimis:
             if d.destination and group_ok(t, ("dest",), d.destination):
                 level, level_par = d.percent, d.paragraph
                 break
-        if made is None and ship == "US":
-            return f"in the United States ({j.in_us.paragraph}); made_in not given"
+        v = {"in_us": j.in_us.paragraph, "us_origin": j.us_origin.paragraph, "ship": ship}
+        v |= {"foreign": FOREIGN.format(made=made), "level": level, "level_par": level_par}
+        v["pct"] = None if pct is None else _pct(pct)
         if made is None:
-            return f"assumed US-origin ({j.us_origin.paragraph}): made_in not given"
+            return TEXTS["in_us_made_unknown" if ship == "US" else "assumed_us_origin"].format(**v)
         if made == "US":
-            return f"US-origin ({j.us_origin.paragraph})"
+            return TEXTS["us_origin"].format(**v)
         if ship == "US":
-            return f"in the United States ({j.in_us.paragraph}): {foreign}"
+            return TEXTS["in_us_foreign"].format(**v)
         for f, in_force in self._fdp:
             if t["period"] in in_force and when_ok(t, f.when):
-                return (
-                    f"{foreign}: {f.paragraph} FDP ({f.id}; US-origin technology, software or tools presumed)"
-                )
+                return TEXTS["fdp"].format(**v, paragraph=f.paragraph, id=f.id)
         if t["party_listed"]:
-            return f"{foreign}: {j.entity_list_fdp.paragraph} Entity List FDP (a listed party; check the entry's footnote 1, 4 or 5)"
+            return TEXTS["entity_list_fdp"].format(**v, paragraph=j.entity_list_fdp.paragraph)
         if pct is not None and pct > level:
-            return (
-                f"{foreign}: de minimis exceeded: controlled US content {_pct(pct)}% > {level}% ({level_par})"
-            )
+            return TEXTS["de_minimis_exceeded"].format(**v)
         if pct is None:
-            return f"assumed subject: {foreign}, outside 734.9(h); us_content_pct not given (de minimis, 15 CFR 734.4, not assessed)"
-        if ship is None:
-            return (
-                "assumed subject: ship_from not given (an item in the United States is subject, 15 CFR 734.3(a)(1)); "
-                f"shipped from abroad it is not: {foreign}, outside 734.9(h), controlled US content {_pct(pct)}% <= {level}%"
-            )
-        return (
-            f"{NOT_SUBJECT}: {foreign}, shipped from {ship}, outside 734.9(h), controlled US content "
-            f"{_pct(pct)}% <= {level}% ({level_par})"
-        )
+            return TEXTS["pct_unknown"].format(**v)
+        return TEXTS["ship_unknown" if ship is None else "not_subject"].format(**v)
 
     def determine(self, t: dict) -> dict:
         """OrderEngine.determine on one enriched line."""
@@ -186,8 +189,8 @@ class OneOrder:
         k = t["period"]
         fired = {r.id: k in f and when_ok(t, r.when) for r, f in self._req}
         unsure: dict[str, bool] = {}
-        for letter, f in self._letters:
-            fired[letter.id], unsure[letter.id] = self._letter(t, letter, f)
+        for letter, f, to, hq in self._letters:
+            fired[letter.id], unsure[letter.id] = self._letter(t, letter, f, to, hq)
         exc_ok = [k in f and when_ok(t, e.when) for e, f in self._exc]
         pol_ok = [k in f and when_ok(t, p.when) for p, f in self._pol]
         jurisdiction = self.jurisdiction(t)
@@ -197,14 +200,11 @@ class OneOrder:
         reasons = "".join(f"{rid};" for rid, c in fired.items() if c)
         reasons += "".join(f"{rid}?;" for rid, c in unsure.items() if c)
         exc_parts = []
+        hit = {rid for rid, c in fired.items() if c}
         for (e, _), ok in zip(self._exc, exc_ok, strict=True):
-            covered, blocked = False, possible
-            for rid, cond in fired.items():
-                if any(r.id == rid and e.id in r.exceptions for r in lic.requirements):
-                    covered = covered or cond
-                else:
-                    blocked = blocked or cond
-            if covered and not blocked and ok:
+            # an exception applies when a requirement that names it fired and no other did
+            cover = self._covers[e.id]
+            if ok and hit & cover and not possible and not hit - cover:
                 exc_parts.append(f"{e.id};")
         policy_rule = None
         for (pol, _), ok in zip(self._pol, pol_ok, strict=True):
@@ -312,7 +312,7 @@ class OneOrder:
     # -- one order ------------------------------------------------------------------------------
 
     def result_row(self, line: dict, item: ItemStatus) -> dict:
-        """The bulk path's result row (engine.RESULT_COLUMNS) for one valid, screened line."""
+        """The bulk path's result row (schema.RESULT_COLUMNS) for one valid, screened line."""
         t = self.enrich(line, item)
         out = dict(t)
         out.update(self.determine(t))
@@ -322,8 +322,37 @@ class OneOrder:
         out["red_flags"] = self.red_flags(t)
         return out
 
-    def check(self, raw: dict[str, str | None], screener=None) -> dict[str, Any]:
-        """One order's explanation (raises chipex.orders.single_io.Invalid for a bad field)."""
+    def _checked_row(self, raw: dict[str, str | None], screener) -> dict:
+        """Validate, screen and decide one raw order (raises single_io.Invalid for a bad field)."""
         line, item = validate_line(raw, self.catalog, self.rulebook.countries, self._items)
         line.update(screen_line(line, screener, self.rulebook.licensing.party_lists))
-        return explain_row(self.result_row(line, item), self)
+        return self.result_row(line, item)
+
+    def decide(self, raw: dict[str, str | None], screener=None) -> dict[str, Any]:
+        """One order's result row, the columns a book's line has (schema.RESULT_COLUMNS)."""
+        row = self._checked_row(raw, screener)
+        return {c: row[c] for c in RESULT_COLUMNS}
+
+    def check(self, raw: dict[str, str | None], screener=None) -> dict[str, Any]:
+        """One order's explanation."""
+        row = self._checked_row(raw, screener)
+        out = explain_row(row, self, classification=False)
+        out["classification"] = self._classification(row["item_id"], self.period_of(row["date"]))
+        out["disclaimer"] = DISCLAIMER
+        return out
+
+    def _classification(self, item_id: str, k: int) -> dict | None:
+        """The item's classification as a fresh dict; `asdict` is a third of an order's time, so
+        the dict is kept as JSON text and parsed per call (only where the round trip is exact)."""
+        key = (item_id, k)
+        if key not in self._class_json:
+            found = self.classifications.get(key)
+            d = found.to_dict() if found else None
+            text = json.dumps(d)
+            self._class_json[key] = text if json.loads(text) == d else None
+            return d
+        text = self._class_json[key]
+        if text is None:
+            found = self.classifications.get(key)
+            return found.to_dict() if found else None
+        return json.loads(text)

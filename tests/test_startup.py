@@ -154,3 +154,55 @@ def test_catalog_commands_import_no_order_screening_or_ledger_module(args):
     assert r["code"] in (0, None), r["out"]
     areas = ("chipex.orders", "chipex.screening", "chipex.ledger", "chipex.analysis")
     assert not [m for m in r["modules"] if m.startswith(areas)]
+
+
+_PROBE_ENTRY = _PROBE.replace(
+    "from chipex.interfaces.cli import main", "from chipex.interfaces.fast import main"
+)
+
+
+def _probe_entry(*args: str) -> dict:
+    """As _probe, through the real entry point (`python -m chipex`, the `chipex` script)."""
+    p = subprocess.run([sys.executable, "-c", _PROBE_ENTRY, json.dumps(args)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout.splitlines()[-1])
+
+
+def test_version_through_the_entry_point_imports_no_command_framework():
+    r = _probe_entry("--version")
+    assert r["out"].strip() == f"chipex {metadata.version('chipex')}"
+    loaded = {m.split(".")[0] for m in r["modules"]}
+    assert not loaded & {"typer", "rich", "pydantic", "yaml", *HEAVY}, sorted(
+        loaded & {"typer", "rich", "pydantic"}
+    )
+    assert "chipex.interfaces.cli" not in r["modules"]
+
+
+def test_one_order_without_screening_imports_no_engine_nor_screening():
+    """One order is checked in pure Python (chipex.orders.single): no DuckDB, Ibis, Arrow or
+    SQLAlchemy, and with --no-screen no screening code or fuzzy matcher either."""
+    r = _probe_entry(*ONE_ORDER)
+    assert r["code"] in (0, None), r["out"]
+    assert "3A090.a.1" in r["out"]  # it did check the order (H100 to CN on 2024-01-01)
+    loaded = {m.split(".")[0] for m in r["modules"]}
+    assert not loaded & (HEAVY | {"rapidfuzz"}), sorted(loaded & (HEAVY | {"rapidfuzz"}))
+    assert not [m for m in r["modules"] if m.startswith("chipex.screening")]
+
+
+def test_help_screen_leaves_rich_markdown_and_traceback_unloaded_but_usable():
+    r = _probe("--help")
+    assert "rich.markdown" not in r["modules"] or "markdown_it" not in r["modules"]
+    assert "markdown_it" not in r["modules"] and "rich.pretty" not in r["modules"]
+    # after the stand-ins, the real modules still work for whoever uses them
+    code = (
+        "import chipex.interfaces.cli, io\n"
+        "from rich.console import Console\nfrom rich.markdown import Markdown\nfrom rich.traceback import Traceback\n"
+        "c = Console(file=io.StringIO(), width=40); c.print(Markdown('# Title\\n\\n*some* text'))\n"
+        "import sys, rich.markdown as m\n"
+        "assert type(m).__name__ == 'module' and sys.modules['rich.markdown'] is m, type(m)\n"
+        "assert isinstance(Markdown('x'), m.Markdown)\n"
+        "print(c.file.getvalue())\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "Title" in p.stdout and "some text" in p.stdout and "#" not in p.stdout  # rendered, not raw

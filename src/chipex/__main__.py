@@ -1,5 +1,5 @@
 """`python -m chipex` is the `chipex` command."""
 
-from chipex.interfaces.cli import main
+from chipex.interfaces.fast import main
 
 main()

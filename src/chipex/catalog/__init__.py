@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
-
 from chipex.catalog.model import Chip
 from chipex.datafiles import read_yaml, validate
 from chipex.errors import ChipexError, UnknownChipError
@@ -86,6 +84,8 @@ class Catalog:
             return self.chips[defaults[0]]
         if len(ids) > 1 or len(family) > 1:
             raise UnknownChipError(name, sorted({self.chips[i].name for i in ids | set(family)}))
+        from rapidfuzz import fuzz, process  # only for a name that is not exact (start-up time)
+
         hits = process.extract(key, list(self._keys), scorer=fuzz.ratio, limit=8, score_cutoff=70)
         candidates: list[str] = []
         for hit_key, _score, _ in hits:

@@ -194,11 +194,12 @@ def _join(*parts: str | None) -> str | None:
 
 def screen_line(line: dict, ps, lists, *, label: str = "order") -> dict:
     """The party columns of one valid line (parties.screen_parties' `line_parties` row)."""
+    if ps is None or lists is None or (line["end_user"] is None and line["consignee"] is None):
+        return dict(NO_PARTIES)
+    # imported only when there are parties to screen: --no-screen loads no screening code at all
     from chipex.orders.parties import _periods, _screener, party_answer
     from chipex.screening.store import Store
 
-    if ps is None or lists is None or (line["end_user"] is None and line["consignee"] is None):
-        return dict(NO_PARTIES)
     store = Store(ps.home)
     today = ps.list_as_of == "today"
     snaps = [store.current()] if today else store.accepted()

@@ -15,11 +15,15 @@ import sys
 from functools import cache
 from typing import Any
 
-import typer
-from typer.core import TyperCommand, TyperGroup
-from typer.main import get_command_from_info, get_group_from_info
+from chipex.interfaces.cli.deferred import defer_rich_modules
 
-from chipex.core import DISCLAIMER
+defer_rich_modules()  # before Typer: its help renderer imports two rich modules chipex seldom needs
+
+import typer  # noqa: E402
+from typer.core import TyperCommand, TyperGroup  # noqa: E402
+from typer.main import get_command_from_info, get_group_from_info  # noqa: E402
+
+from chipex.core import DISCLAIMER  # noqa: E402
 
 # name -> (module under chipex.interfaces.cli, one-line help shown by `chipex --help`); filled by
 # chipex.interfaces.cli (tests/test_startup.py checks each line against the command's own help).

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import metadata
+from chipex.interfaces.fast import program_version
 
 
 def version_lines(verbose: bool) -> list[str]:
-    try:
-        lines = [f"chipex {metadata.version('chipex')}"]
-    except metadata.PackageNotFoundError:
-        lines = ["chipex (not installed: running from a source tree)"]
+    lines = [program_version()]
     if not verbose:
         return lines
     from chipex.datafiles import content_hash, read_yaml

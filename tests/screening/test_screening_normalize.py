@@ -121,3 +121,12 @@ def test_a_legal_form_of_several_words_one_edit_off_is_still_a_legal_form() -> N
     n = normaliser().name("TACTICAL MISSILES CORPORATION JOYNT STOCK COMPANY")
     assert n.tokens == ("tactical", "missiles", "corp") and n.legal_form == "JSC"
     assert tokens("Stock Trading Company") == ("stock", "trdg", "co")  # not a form one word off
+
+
+def test_a_surname_particle_joins_its_name() -> None:
+    # written apart or together, one name; the particle is not dropped as a stop word ("Von Braun" is
+    # not "Braun")
+    assert tokens("Van der Bilt Holdings") == tokens("Vanderbilt Holdings")
+    assert tokens("Von Braun GmbH") == ("vonbraun",) != tokens("Braun GmbH")
+    # a "van" with nothing after it but a legal form stays a word
+    assert tokens("Rental Van Co") == ("rental",)

@@ -68,6 +68,9 @@ _STOP = frozenset(
         "von",
     ]
 )
+# Dutch and German surname particles ("Van der Bilt", "von Braun"): joined to the name they lead
+_PARTICLE_HEADS = frozenset(["van", "von"])
+_PARTICLE_TAILS = frozenset(["der", "den", "de", "dem", "het", "zu"])
 _UNITS = [
     "one",
     "two",
@@ -297,8 +300,28 @@ class Normaliser:
                 i += 1
         return toks, found, tail
 
+    @staticmethod
+    def _particles(toks: list[str]) -> list[str]:
+        """A surname particle joins the word it belongs to: "Van der Bilt" is "vanderbilt", as it is
+        also written; dropped as stop words it left "bilt", which "Bilt Corp" matched word for word."""
+        out: list[str] = []
+        i = 0
+        while i < len(toks):
+            j = i + 1
+            if toks[i] in _PARTICLE_HEADS and j < len(toks):
+                while j < len(toks) - 1 and toks[j] in _PARTICLE_TAILS:
+                    j += 1
+                if toks[j].isalpha() and toks[j] not in _STOP:
+                    out.append("".join(toks[i : j + 1]))
+                    i = j + 1
+                    continue
+            out.append(toks[i])
+            i += 1
+        return out
+
     def _core(self, text: str) -> tuple[list[str], str, str]:
         toks, form, tail = self._strip_forms(self._digits([self._fix(t) for t in self._latin_tokens(text)]))
+        toks = self._particles(toks)  # after the legal forms: "Rental Van Co" is not "vanco"
         core = [self._canon.get(t, t) for t in toks if t not in _STOP]
         return (core or [self._canon.get(t, t) for t in toks]), form, tail
 

@@ -1,6 +1,6 @@
 """Company-name pairs of nomenklatura's name_bench: chipex's scorer beside OpenSanctions' logic-v2.
 
-    .venv/bin/python benchmarks/name_bench.py [--errors]
+    .venv/bin/python benchmarks/name_bench.py [--errors [--errors-split tune|held-out]]
 
 Data: tests/screening/data/name_bench/ (cases.csv and logic-v2's frozen run, MIT, source commit in its
 README). Pairs: the organisation schemas (Company, Organization, LegalEntity). Split by the pair's own
@@ -55,7 +55,11 @@ def logicv2(keys: set[tuple[str, str, str]] | None) -> tuple[int, Quality]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--errors", action="store_true", help="list the held-out pairs chipex gets wrong")
+    ap.add_argument(
+        "--errors", action="store_true", help="list the pairs chipex gets wrong (see --errors-split)"
+    )
+    ap.add_argument("--errors-split", choices=("held-out", "tune"), default="held-out",
+                    help="which split's errors --errors lists (tune on the tune split's only)")  # fmt: skip
     args = ap.parse_args()
     pairs = read_pairs(DATA / "cases.csv")
     with tempfile.TemporaryDirectory() as home:
@@ -84,7 +88,7 @@ def main() -> None:
         print(f"  {f:<24} P {q.precision:.3f}  R {q.recall:.3f}  F1 {q.f1:.3f}")
     if args.errors:
         print()
-        for p, score in sorted(held, key=lambda x: x[1]):
+        for p, score in sorted(held if args.errors_split == "held-out" else tune, key=lambda x: x[1]):
             if (score >= t) != p.match:
                 print(f"{score:.2f} {'match' if p.match else 'no-match':<9} {p.a!r} | {p.b!r} [{p.category}]")
 

@@ -191,7 +191,7 @@ def _load_list(home: Path, book: Path, stderr) -> subprocess.CompletedProcess[st
 
 
 def test_list_load_progress_on_a_terminal_stderr_only(tmp_path):
-    """`lists --load` at a terminal: a spinner on stderr and `loaded N entries in S s (R entries/s)`
+    """`lists --load` at a terminal: a bar (entries done, rate, ETA) on stderr and `loaded N entries in S s (R entries/s)`
     after; stdout (a pipe here) keeps only the answer. Piped stderr gets nothing."""
     pty = pytest.importorskip("pty")  # POSIX terminals
     book = tmp_path / "list.csv"
@@ -206,7 +206,7 @@ def test_list_load_progress_on_a_terminal_stderr_only(tmp_path):
     os.close(master)
     assert r.returncode == 0
     text = said.decode()
-    assert "loading list.csv" in text  # the spinner's label
+    assert "loading list.csv" in text  # the bar's label
     assert re.search(r"loaded 2 entries in [0-9.]+ s \([0-9,]+ entries/s\)", text), text[-300:]
     assert "entries/s" not in r.stdout and "loaded snapshot" in r.stdout
     piped = _load_list(tmp_path / "b", book, subprocess.PIPE)

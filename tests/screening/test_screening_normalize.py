@@ -46,6 +46,24 @@ def test_misspelt_table_words_are_corrected() -> None:
     assert tokens("Nanhai Lumited") == ("nanhai",)
 
 
+def test_a_word_two_edits_from_a_table_word_is_left_alone() -> None:
+    # "nations" and "actions" (of "societe par actions") share "ations": two edits apart, not a typo
+    assert tokens("United Nations") == ("united", "nations")
+    assert tokens("Nations Trust Bank")[0] == "nations"
+
+
+def test_swapped_letters_in_a_short_table_word_are_corrected() -> None:
+    assert tokens("Acme GRUOP") == tokens("Acme Group")
+    assert tokens("Hodlings Acme Gruop")[-1] == tokens("Acme Group")[-1]
+    # one letter dropped from a five-letter word is not corrected (too many real words): only a swap
+    assert tokens("Acme Grop") == ("acme", "grop")
+
+
+def test_a_table_word_is_not_corrected_to_another_table_word() -> None:
+    # Russian legal-form words transliterated are table words themselves; they stay as spelt
+    assert normaliser().name("Obshchestvo s ogranichennoy otvetstvennostyu Romashka").tokens == ("romashka",)
+
+
 def test_bis_question_mark_artefact_and_apostrophe_agree() -> None:
     assert tokens("Gui?an New District") == tokens("Gui'an New District")
 
@@ -103,3 +121,12 @@ def test_a_legal_form_of_several_words_one_edit_off_is_still_a_legal_form() -> N
     n = normaliser().name("TACTICAL MISSILES CORPORATION JOYNT STOCK COMPANY")
     assert n.tokens == ("tactical", "missiles", "corp") and n.legal_form == "JSC"
     assert tokens("Stock Trading Company") == ("stock", "trdg", "co")  # not a form one word off
+
+
+def test_a_surname_particle_joins_its_name() -> None:
+    # written apart or together, one name; the particle is not dropped as a stop word ("Von Braun" is
+    # not "Braun")
+    assert tokens("Van der Bilt Holdings") == tokens("Vanderbilt Holdings")
+    assert tokens("Von Braun GmbH") == ("vonbraun",) != tokens("Braun GmbH")
+    # a "van" with nothing after it but a legal form stays a word
+    assert tokens("Rental Van Co") == ("rental",)

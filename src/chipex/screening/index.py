@@ -30,7 +30,7 @@ from chipex.screening.lists import Entry, Snapshot, file_hash, read_snapshot
 from chipex.screening.match import ACRONYM_SIM, LISTED_ACRONYM_SIM, PHONETIC_SIM, initial_runs
 from chipex.screening.normalize import Name, bigrams, normaliser, split_aliases
 
-INDEX_VERSION = 12  # bump when the index layout or the normalisation changes
+INDEX_VERSION = 13  # bump when the index layout or the normalisation changes
 NEAR_MIN_LEN = 4  # tokens shorter than this match exactly only
 NEAR_MIN_SIM = 0.8  # rapidfuzz ratio / 100 for two tokens to count as the same word misspelt
 MAX_POSTINGS = 600  # a token on more names than this only re-ranks, it never introduces candidates

@@ -14,6 +14,7 @@ import io
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
@@ -27,6 +28,8 @@ import yaml
 from chipex.errors import ChipexError
 
 _DATA = resources.files("chipex.screening") / "data"
+Progress = Callable[[int, int], None]  # (done, total) entries of a list load
+PROGRESS_EVERY = 2000  # rows between two progress calls
 DEFAULT_FILE = "consolidated-2026-07-31.csv.gz"
 DEFAULT_DATE = date(2026, 7, 31)
 DEFAULT_PROVENANCE = (
@@ -162,7 +165,8 @@ def file_hash(path: Path) -> str:
     return _read_text(path)[1]
 
 
-def _parse_csv(text: str, file: str) -> list[Entry]:
+def _parse_csv(text: str, file: str, progress: Progress | None = None) -> list[Entry]:
+    total = max(text.count("\n"), 1)  # lines after the header, plus one: above the row count
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
@@ -177,6 +181,8 @@ def _parse_csv(text: str, file: str) -> list[Entry]:
         if None in row:
             raise ChipexError(f"{len(row[None])} cell(s) more than the header has", file=file, record=i)
         rows.append(_entry(row, file=file, record=i))
+        if progress is not None and len(rows) % PROGRESS_EVERY == 0:
+            progress(min(len(rows), total - 1), total)
     return rows
 
 
@@ -254,9 +260,13 @@ def _parse_ftm(text: str, file: str) -> list[Entry]:
 FTM_SUFFIXES = (".ftm.json", ".jsonl", ".ndjson")
 
 
-def read_snapshot(path: Path, source_date: date, *, source: str | None = None) -> Snapshot:
+def read_snapshot(
+    path: Path, source_date: date, *, source: str | None = None, progress: Progress | None = None
+) -> Snapshot:
     """Parse a list file (consolidated.csv / .json, the DPL .txt, or an OpenSanctions FollowTheMoney
-    export `*.ftm.json` / `.jsonl`; optionally .gz) into a snapshot."""
+    export `*.ftm.json` / `.jsonl`; optionally .gz) into a snapshot. `progress(done, total)` is called
+    every PROGRESS_EVERY rows of a CSV (the format trade.gov serves) with `total` the file's line count
+    (an upper bound: a quoted cell may hold a newline), done never reaching it."""
     text, digest = _read_text(path)
     file = str(path)
     key = (digest, source_date, source or file)
@@ -273,7 +283,7 @@ def read_snapshot(path: Path, source_date: date, *, source: str | None = None) -
             "unknown list format: expected .csv, .json, .txt or .ftm.json/.jsonl (optionally .gz)", file=file
         )
     try:
-        entries = parse(text, file)
+        entries = _parse_csv(text, file, progress) if parse is _parse_csv else parse(text, file)
     except csv.Error as exc:  # a stray quote, NUL or newline the csv module cannot read
         raise ChipexError(f"not a readable CSV/TSV file: {exc}", file=file) from None
     if not entries:

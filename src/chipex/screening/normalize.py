@@ -68,6 +68,9 @@ _STOP = frozenset(
         "von",
     ]
 )
+# Dutch and German surname particles ("Van der Bilt", "von Braun"): joined to the name they lead
+_PARTICLE_HEADS = frozenset(["van", "von"])
+_PARTICLE_TAILS = frozenset(["der", "den", "de", "dem", "het", "zu"])
 _UNITS = [
     "one",
     "two",
@@ -143,6 +146,12 @@ def split_aliases(name: str) -> list[str]:
     return [p for p in out if p]
 
 
+def _swap(a: str, b: str) -> bool:
+    """`b` is `a` with two neighbouring letters swapped."""
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
+    return len(a) == len(b) and len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+
+
 def bigrams(han: str) -> set[str]:
     """Character bigrams of a Han string (the string itself when it is one character)."""
     return {han[i : i + 2] for i in range(len(han) - 1)} or ({han} if han else set())
@@ -191,6 +200,7 @@ class Normaliser:
                         self._forms_blank.setdefault((*k[:i], "", *k[i + 1 :]), []).append(w)
         # words of the two tables, for correcting misspelt ones ("Compaany", "Lumited", "Unitray")
         known = {t for k in self._forms for t in k} | set(self._canon)
+        self._known = frozenset(known)
         self._known_near: dict[str, set[str]] = {}
         for w in known:
             if len(w) >= _FIX_MIN_LEN - 1 and w.isalpha():
@@ -238,14 +248,19 @@ class Normaliser:
         return out
 
     def _fix(self, t: str) -> str:
-        """A misspelt table word -> the word (rapidfuzz ratio >= 0.85, one edit); anything else unchanged."""
-        if len(t) < _FIX_MIN_LEN or t in self._canon or not t.isalpha():
+        """A misspelt table word -> the word; anything else unchanged. One edit (OSA: a letter added,
+        dropped, changed, or two neighbours swapped) from a table word of _FIX_MIN_LEN letters or more;
+        a shorter word only by a swap ("Gruop" is "Group"). Two edits are not a misspelling: "Nations" is
+        two from "actions" (of "société par actions") and must stay "Nations"."""
+        if len(t) < _FIX_MIN_LEN - 1 or t in self._known or not t.isalpha():
             return t
         cands: set[str] = set(self._known_near.get(t, ()))
         for i in range(len(t)):
             cands |= self._known_near.get(t[:i] + t[i + 1 :], set())
-        best = max(cands, key=lambda w: fuzz.ratio(t, w), default="")
-        return best if best and fuzz.ratio(t, best) >= 85 else t
+        ok = [
+            w for w in cands if w != t and OSA.distance(t, w) == 1 and (len(t) >= _FIX_MIN_LEN or _swap(t, w))
+        ]
+        return max(ok, key=lambda w: (fuzz.ratio(t, w), w), default=t)
 
     def _form(self, key: tuple[str, ...]) -> str:
         """The generic class of the legal form `key` spells, exactly or with one word one edit off."""
@@ -285,8 +300,28 @@ class Normaliser:
                 i += 1
         return toks, found, tail
 
+    @staticmethod
+    def _particles(toks: list[str]) -> list[str]:
+        """A surname particle joins the word it belongs to: "Van der Bilt" is "vanderbilt", as it is
+        also written; dropped as stop words it left "bilt", which "Bilt Corp" matched word for word."""
+        out: list[str] = []
+        i = 0
+        while i < len(toks):
+            j = i + 1
+            if toks[i] in _PARTICLE_HEADS and j < len(toks):
+                while j < len(toks) - 1 and toks[j] in _PARTICLE_TAILS:
+                    j += 1
+                if toks[j].isalpha() and toks[j] not in _STOP:
+                    out.append("".join(toks[i : j + 1]))
+                    i = j + 1
+                    continue
+            out.append(toks[i])
+            i += 1
+        return out
+
     def _core(self, text: str) -> tuple[list[str], str, str]:
         toks, form, tail = self._strip_forms(self._digits([self._fix(t) for t in self._latin_tokens(text)]))
+        toks = self._particles(toks)  # after the legal forms: "Rental Van Co" is not "vanco"
         core = [self._canon.get(t, t) for t in toks if t not in _STOP]
         return (core or [self._canon.get(t, t) for t in toks]), form, tail
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from chipex.errors import ChipexError
+from chipex.screening.lists import Progress
 from chipex.screening.loading import LoadReport, load_list
 from chipex.screening.store import Store, private_dir
 
@@ -90,6 +91,7 @@ def update(
     timeout: float = TIMEOUT,
     force: bool = False,
     user: str = "",
+    progress: Progress | None = None,
 ) -> LoadReport:
     """Download the list and load it like `lists --load` (the same swap checks); the download is kept
     only as the stored snapshot copy."""
@@ -97,7 +99,9 @@ def update(
     folder = private_dir(store.dir / "downloads")
     path, served = download(url, folder, timeout=timeout)
     try:
-        return load_list(path, source_date or served, home=home, force=force, user=user, origin=url)
+        return load_list(
+            path, source_date or served, home=home, force=force, user=user, origin=url, progress=progress
+        )
     except ChipexError as exc:  # name the URL, not the temporary file
         raise ChipexError(exc.message, file=url, record=exc.record, field=exc.field) from None
     finally:

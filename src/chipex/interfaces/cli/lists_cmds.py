@@ -117,10 +117,10 @@ def lists_cmd(
     if load is not None:
         if not on:
             raise ChipexError("--load needs --date YYYY-MM-DD (the date the list was generated)")
-        with list_progress(err_console, load.name, rescreen) as done:
-            rep = load_list(load, parse_date(on, "date"), force=force, user=user)
+        with list_progress(err_console, load.name, rescreen) as prog:
+            rep = load_list(load, parse_date(on, "date"), force=force, user=user, progress=prog)
             rescreened = _rescreen(rep, rescreen)
-            done(0 if rep.already_loaded else sum(rep.counts.values()))
+            prog.done(0 if rep.already_loaded else sum(rep.counts.values()))
         print_load(rep, as_json, rescreened)
         return
     s = Screener()
@@ -175,11 +175,11 @@ def update_cmd(
     from chipex.screening.update import OFFICIAL_URL, update
 
     source = url or OFFICIAL_URL
-    with list_progress(err_console, f"from {_host(source)}", rescreen) as done:
+    with list_progress(err_console, f"from {_host(source)}", rescreen) as prog:
         rep = update(source, source_date=parse_date(on, "date") if on else None, timeout=timeout,
-                     force=force, user=user)  # fmt: skip
+                     force=force, user=user, progress=prog)  # fmt: skip
         rescreened = _rescreen(rep, rescreen)
-        done(0 if rep.already_loaded else sum(rep.counts.values()))
+        prog.done(0 if rep.already_loaded else sum(rep.counts.values()))
     print_load(rep, as_json, rescreened)
 
 

@@ -1,10 +1,9 @@
 """Progress on stderr while a long step runs, only at a terminal (a pipe or a log gets none).
 
-A book check and a list load are each one call that reports no progress as it goes: the engines
-check a whole book in one query (DuckDB, Polars or Spark), and `chipex.screening.load_list` parses
-the file, diffs it against the accepted snapshots and stores it without a progress hook. So a bar
-with an ETA would be a guess: a spinner shows what runs and the elapsed time, and the count and the
-rate (lines/s, entries/s) are printed when it is over.
+A book check is one call that reports no progress as it goes (the engines check a whole book in one
+query: DuckDB, Polars or Spark), so it gets a spinner with the elapsed time, and the count and the rate
+are printed when it is over. A list load reports as it parses (`load_list(progress=...)`, the slow
+step): a bar with entries done, the rate and the ETA, then `loaded N entries in S s`.
 """
 
 from __future__ import annotations
@@ -46,10 +45,54 @@ def book_progress(console, book: Path):
     return timed_progress(console, f"checking {book.name}", "lines", "checked")
 
 
-def list_progress(console, source: str, rescreen: bool):
-    """A list load (`lists --load`, `lists update`): `loaded N entries in S s (R entries/s)`."""
+class LoadProgress:
+    """What a list load's bar is fed: call it as `load_list`'s `progress(done, total)` hook; `done(n)`
+    gives the count for the closing line (0: nothing loaded, no line)."""
+
+    def __init__(self, update: Callable[[int, int], None]) -> None:
+        self._update, self.count = update, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self._update(done, total)
+
+    def done(self, n: int) -> None:
+        self.count = n
+
+
+@contextmanager
+def list_progress(console, source: str, rescreen: bool) -> Iterator[LoadProgress]:
+    """A list load (`lists --load`, `lists update`): at a terminal a bar with entries done/total, the
+    rate and the ETA (then the re-screen, in the label); after it, `loaded N entries in S s (R entries/s)`
+    (at a terminal only, like the bar)."""
     label = f"loading {source}" + (", then re-screening the known parties" if rescreen else "")
-    return timed_progress(console, label, "entries", "loaded")
+    start = time.monotonic()
+    if not console.is_terminal:
+        yield LoadProgress(lambda done, total: None)
+        return
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn(escape(label)), BarColumn(), MofNCompleteColumn(), _rate("entries"),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        prog = LoadProgress(lambda done, total: bar.update(task, completed=done, total=total))
+        yield prog
+    secs = max(time.monotonic() - start, 1e-3)
+    if prog.count:
+        rate = f"loaded {prog.count:,} entries in {secs:.1f} s ({prog.count / secs:,.0f} entries/s)"
+        console.print(f"[dim]{rate}[/dim]", highlight=False)
+
+
+def _rate(unit: str):
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:,.0f} {unit}/s" if task.speed else f"- {unit}/s")
+
+    return Rate()
 
 
 @contextmanager

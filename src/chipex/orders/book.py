@@ -163,8 +163,8 @@ def check_book(
         if fmt in (None, "xlsx"):
             results = backend.to_pyarrow(expr)
             con.register("results_view", results)
-        elif backend.name == "duckdb":  # run once (spilling), not again for the summary and the write
-            con.execute(f"CREATE OR REPLACE TEMP TABLE results_view AS {backend.compile(expr)}")
+        elif backend.name == "duckdb":
+            con.execute(f"CREATE OR REPLACE TEMP VIEW results_view AS {backend.compile(expr)}")
         else:  # other engines hand Arrow batches over; kept in DuckDB (spilling) for the summary
             con.register("results_stream", backend.to_pyarrow_batches(expr))
             con.execute("CREATE OR REPLACE TEMP TABLE results_view AS SELECT * FROM results_stream")

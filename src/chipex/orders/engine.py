@@ -62,67 +62,6 @@ RESULT_COLUMNS = [
 ]
 
 
-# What the rules read of a line (with the item's classification, joined by item_id and period):
-# lines sharing these share one decision. Everything else (line, date, quantity, names, prices)
-# is per line.
-KEY_COLUMNS = (
-    "item_id",
-    "period",
-    "destination",
-    "end_user_hq",
-    "parent_hq",
-    "ship_from",
-    "end_use",
-    "exporter_norm",
-    "party_listed",
-    "party_affiliate",
-    "party_policy",
-    "party_flags",
-    "party_depends",
-    "list_snapshot",
-    "made_in",
-    "us_content_pct",
-    "exporter_role",
-)
-# The result columns computed once per decision key.
-DECIDED_COLUMNS = [
-    "eccn",
-    "eccn_confidence",
-    "license_required",
-    "license_required_otherwise",
-    "reasons",
-    "exceptions",
-    "policy",
-    "policy_rule",
-    "depends_on",
-    "checked",
-    "not_checked",
-    "warnings",
-    "jurisdiction",
-    "advisories",
-]
-
-
-def _sentinel(col):
-    """A join key on which null matches null (an equality join never matches nulls): nulls
-    become a value no valid field holds."""
-    typ = col.type()
-    if typ.is_string():
-        return col.fill_null("\x1f")
-    if typ.is_boolean():
-        return ibis.ifelse(col.isnull(), -1, ibis.ifelse(col, 1, 0)).cast("int8")
-    return col.fill_null(-1)  # numbers: period, us_content_pct (0-100)
-
-
-def _unsentinel(key, like):
-    typ = like.type()
-    if typ.is_string():
-        return key.nullif("\x1f")
-    if typ.is_boolean():
-        return ibis.cases((key == 1, True), (key == 0, False), else_=None).cast("boolean")
-    return key.nullif(-1).cast(typ)
-
-
 def _concat(parts: list[StringValue]) -> StringValue:
     return parts[0].concat(*parts[1:])  # one CONCAT call, not a chain
 
@@ -216,30 +155,26 @@ class OrderEngine:
         ]
         return t.mutate(**{c: t[c].fill_null(False) for c in flags})
 
-    def expression(self, lines: Table, backend, *, ordered: bool = True) -> Table:
-        """The decision for every line, through a decision dictionary: the rules (classification
-        and country lookups, every requirement, exception, policy, letter, jurisdiction and scope
-        entry) run once per distinct decision key (`KEY_COLUMNS`: a 1M-line book has ~11,000),
-        then join back to the lines; what reads per-line values (red flags, TPP total) stays per
-        line. `ordered=False` leaves the row order to the engine."""
+    def expression(self, lines: Table, backend) -> Table:
+        """The decision for every line: classification and country lookups joined per line, then
+        every rule as a column (item tests are precomputed per item and period, so a line costs a
+        few boolean operations per rule)."""
         t = lines.mutate(period=self._period_expr(lines), exporter_norm=lines.exporter.strip().lower())
-        t = t.mutate(**{f"_k{i}": _sentinel(t[c]) for i, c in enumerate(KEY_COLUMNS)})
-        joins = [f"_k{i}" for i in range(len(KEY_COLUMNS))]
-        keys = t.select(*joins).distinct()  # the key's own values back from the sentinels
-        keys = keys.mutate(**{c: _unsentinel(keys[f"_k{i}"], t[c]) for i, c in enumerate(KEY_COLUMNS)})
-        d = self.determine(self.enrich(keys, backend))
-        scope = scope_columns(d, self.rulebook, self.periods)  # rules/scope.yaml: what was checked
-        d = d.mutate(
+        t = self.determine(self.enrich(t, backend))
+        scope = scope_columns(t, self.rulebook, self.periods)  # rules/scope.yaml: what was checked
+        t = t.mutate(
             checked=scope["checked"],
             not_checked=scope["not_checked"],
-            depends_on=d.depends_on.concat(scope["scope_depends"]),
-        ).select(*joins, *DECIDED_COLUMNS, "tpp_item")
-        t = t.mutate(
-            red_flags=red_flags_column(t, self.rulebook, self.catalog)
-        )  # inquiries, never a decision
-        j = t.inner_join(d, joins)
-        out = j.mutate(tpp_total=(j.tpp_item * j.quantity).cast("decimal(38,6)")).select(RESULT_COLUMNS)
-        return out.order_by("line") if ordered else out
+            depends_on=t.depends_on.concat(scope["scope_depends"]),
+        )
+        return (
+            t.mutate(
+                tpp_total=(t.tpp_item * t.quantity).cast("decimal(38,6)"),
+                red_flags=red_flags_column(t, self.rulebook, self.catalog),  # inquiries, never a decision
+            )
+            .select(RESULT_COLUMNS)
+            .order_by("line")
+        )
 
     # -- the rules ----------------------------------------------------------------------------
 

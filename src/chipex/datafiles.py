@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import marshal
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -86,8 +87,6 @@ _secrets: dict[Path, bytes | None] = {}  # per cache folder; None: not usable (r
 
 def _cache() -> tuple[Path, bytes] | None:
     """The cache folder and its secret, or None when caching is off or impossible."""
-    import os
-
     if os.environ.get("CHIPEX_YAML_CACHE") == "0":
         return None
     from chipex.cachefiles import cache_secret

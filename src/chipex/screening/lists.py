@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -276,14 +276,16 @@ def read_snapshot(
     parse = (
         _parse_ftm
         if stem.endswith(FTM_SUFFIXES)
-        else {".json": _parse_json, ".txt": _parse_dpl, ".csv": _parse_csv}.get(Path(stem).suffix)
+        else {".json": _parse_json, ".txt": _parse_dpl, ".csv": partial(_parse_csv, progress=progress)}.get(
+            Path(stem).suffix
+        )
     )
     if parse is None:
         raise ChipexError(
             "unknown list format: expected .csv, .json, .txt or .ftm.json/.jsonl (optionally .gz)", file=file
         )
     try:
-        entries = _parse_csv(text, file, progress) if parse is _parse_csv else parse(text, file)
+        entries = parse(text, file)
     except csv.Error as exc:  # a stray quote, NUL or newline the csv module cannot read
         raise ChipexError(f"not a readable CSV/TSV file: {exc}", file=file) from None
     if not entries:

@@ -23,7 +23,7 @@ import opencc
 import yaml
 from anyascii import anyascii
 from rapidfuzz import fuzz
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Levenshtein
 
 # CJK Unified Ideographs (+ Extension A, compatibility ideographs, Extensions B-F)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
@@ -146,12 +146,6 @@ def split_aliases(name: str) -> list[str]:
     return [p for p in out if p]
 
 
-def _swap(a: str, b: str) -> bool:
-    """`b` is `a` with two neighbouring letters swapped."""
-    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
-    return len(a) == len(b) and len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
-
-
 def bigrams(han: str) -> set[str]:
     """Character bigrams of a Han string (the string itself when it is one character)."""
     return {han[i : i + 2] for i in range(len(han) - 1)} or ({han} if han else set())
@@ -258,7 +252,12 @@ class Normaliser:
         for i in range(len(t)):
             cands |= self._known_near.get(t[:i] + t[i + 1 :], set())
         ok = [
-            w for w in cands if w != t and OSA.distance(t, w) == 1 and (len(t) >= _FIX_MIN_LEN or _swap(t, w))
+            w
+            for w in cands
+            if w != t
+            and OSA.distance(t, w) == 1
+            # one OSA edit that Levenshtein counts as two is a swap of neighbours
+            and (len(t) >= _FIX_MIN_LEN or Levenshtein.distance(t, w) == 2)
         ]
         return max(ok, key=lambda w: (fuzz.ratio(t, w), w), default=t)
 
